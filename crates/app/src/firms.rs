@@ -1,0 +1,179 @@
+//! Firms and their API keys.
+
+use casewire_model::{
+    EmailAddress, FirmId, NumberClass, PhoneNumber, Region, SendRate, TextingNumber,
+};
+use casewire_store::{ApiKeyHash, FirmRecord, FirmSettings, NewFirm};
+use chrono_tz::Tz;
+use sha2::{Digest, Sha256};
+
+use crate::{App, AppError, Result};
+
+/// A firm as an admin describes it.
+#[derive(Debug, Clone)]
+pub struct FirmInput {
+    /// Name.
+    pub name: String,
+    /// IANA time zone, e.g. `America/Chicago`.
+    pub time_zone: String,
+    /// Region for numbers without a country code (`US` when `None`).
+    pub region: Option<String>,
+    /// Texting numbers as typed, each with its class (long code when `None`) and rate
+    /// (the class's usual rate when `None`).
+    pub texting_numbers: Vec<(String, Option<NumberClass>, Option<f64>)>,
+    /// Default notification email.
+    pub notification_email: String,
+}
+
+/// A new API key. The token is shown once and never stored; only its hash is.
+#[derive(Clone)]
+pub struct ApiKey {
+    /// The secret token to put in `Authorization: Bearer …`.
+    pub token: String,
+    /// Its first characters, safe to show in listings and logs.
+    pub prefix: String,
+}
+
+impl std::fmt::Debug for ApiKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ApiKey({}…)", self.prefix)
+    }
+}
+
+const KEY_PREFIX: &str = "cw_";
+
+fn hash_key(token: &str) -> ApiKeyHash {
+    let digest = Sha256::digest(token.as_bytes());
+    ApiKeyHash(digest.iter().map(|b| format!("{b:02x}")).collect())
+}
+
+fn new_key() -> Result<ApiKey> {
+    let mut bytes = [0u8; 24];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| AppError::invalid("api_key", format!("no system randomness: {e}")))?;
+    let token = format!(
+        "{KEY_PREFIX}{}",
+        bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
+    );
+    let prefix = token[..KEY_PREFIX.len() + 6].to_owned();
+    Ok(ApiKey { token, prefix })
+}
+
+/// Parses the texting numbers of a firm input.
+pub(crate) fn texting_numbers(
+    input: &[(String, Option<NumberClass>, Option<f64>)],
+    region: Region,
+) -> Result<Vec<TextingNumber>> {
+    input
+        .iter()
+        .enumerate()
+        .map(|(i, (number, class, rate))| {
+            let field = format!("texting_numbers[{i}]");
+            let number = PhoneNumber::parse(number, region)
+                .map_err(|e| AppError::invalid(format!("{field}.number"), e))?;
+            let class = class.unwrap_or(NumberClass::LongCode);
+            let rate = match rate {
+                Some(r) => {
+                    SendRate::new(*r).map_err(|e| AppError::invalid(format!("{field}.rate"), e))?
+                }
+                None => class.default_rate(),
+            };
+            Ok(TextingNumber {
+                number,
+                class,
+                rate,
+            })
+        })
+        .collect()
+}
+
+impl App {
+    /// Creates a firm and its first API key.
+    pub async fn create_firm(&self, input: &FirmInput) -> Result<(FirmRecord, ApiKey)> {
+        let time_zone: Tz = input.time_zone.parse().map_err(|_| {
+            AppError::invalid("time_zone", "expected an IANA zone such as America/Chicago")
+        })?;
+        let region = match &input.region {
+            Some(r) => Region::parse(r).map_err(|e| AppError::invalid("region", e))?,
+            None => Region::US,
+        };
+        let numbers = texting_numbers(&input.texting_numbers, region)?;
+        let notification_email = EmailAddress::parse(&input.notification_email)
+            .map_err(|e| AppError::invalid("notification_email", e))?;
+        // Checks the name and the numbers the way the stored firm will be checked.
+        casewire_model::Firm::new(
+            FirmId::new(0),
+            &input.name,
+            time_zone,
+            region,
+            numbers.clone(),
+            notification_email.clone(),
+        )
+        .map_err(|e| AppError::invalid("firm", e))?;
+        let new = NewFirm {
+            name: input.name.trim().to_owned(),
+            time_zone,
+            region,
+            numbers,
+            notification_email,
+            settings: FirmSettings::default(),
+        };
+        let now = self.now();
+        let key = new_key()?;
+        let record = self.store.create_firm(&new, now).await?;
+        self.store
+            .add_api_key(record.firm.id(), &key.prefix, &hash_key(&key.token), now)
+            .await?;
+        tracing::info!(firm = %record.firm.id(), key = %key.prefix, "firm created");
+        Ok((record, key))
+    }
+
+    /// Revokes the firm's keys and issues a new one.
+    pub async fn rotate_api_key(&self, firm: FirmId) -> Result<ApiKey> {
+        self.store
+            .firm(firm)
+            .await
+            .map_err(crate::error::not_found("firm"))?;
+        let now = self.now();
+        let key = new_key()?;
+        self.store.revoke_api_keys(firm, now).await?;
+        self.store
+            .add_api_key(firm, &key.prefix, &hash_key(&key.token), now)
+            .await?;
+        tracing::info!(firm = %firm, key = %key.prefix, "API key rotated");
+        Ok(key)
+    }
+
+    /// The firm a bearer token belongs to, if it is an active key.
+    pub async fn authenticate(&self, token: &str) -> Result<Option<FirmId>> {
+        if !token.starts_with(KEY_PREFIX) || token.len() > 128 {
+            return Ok(None);
+        }
+        Ok(self.store.firm_for_api_key(&hash_key(token)).await?)
+    }
+
+    /// A firm with its settings.
+    pub async fn firm(&self, firm: FirmId) -> Result<FirmRecord> {
+        self.store
+            .firm(firm)
+            .await
+            .map_err(crate::error::not_found("firm"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_random_prefixed_and_hashed() {
+        let a = new_key().unwrap();
+        let b = new_key().unwrap();
+        assert_ne!(a.token, b.token);
+        assert!(a.token.starts_with("cw_") && a.token.len() == 3 + 48);
+        assert!(a.token.starts_with(&a.prefix));
+        assert_eq!(hash_key(&a.token), hash_key(&a.token));
+        assert_ne!(hash_key(&a.token).0, a.token);
+        assert!(!format!("{a:?}").contains(&a.token));
+    }
+}

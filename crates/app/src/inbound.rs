@@ -1,0 +1,357 @@
+//! Receiving a client's text: de-duplicate, find the firm and the case, classify,
+//! apply consent, queue the notification email, answer keywords.
+
+use casewire_compliance::{
+    Applied, Classification, Classifier, ConsentChange, ConsentMethod, ConsentState, Detection,
+    Intent, ReplyMode,
+};
+use casewire_model::{CaseId, FirmId, MessageId};
+use casewire_notify::{ReplyNotice, reply_notification};
+use casewire_provider::{InboundMessage, KeywordHint};
+use casewire_store::{InboundInsert, NewInbound, NewOutbound, SentBy};
+
+use crate::{App, AppError, Result};
+
+/// How a keyword reply (STOP confirmation, HELP answer) reaches the client.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReplyDelivery {
+    /// Sent through the provider right away.
+    Provider,
+    /// Returned to the caller, which answers the provider's webhook with it (TwiML).
+    Response,
+}
+
+/// What receiving a text did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InboundOutcome {
+    /// Stored with its effects.
+    Stored {
+        /// The firm it was for.
+        firm: FirmId,
+        /// The thread message.
+        message_id: MessageId,
+        /// The case it was attached to; `None` means the unmatched inbox.
+        case_id: Option<CaseId>,
+        /// What the text said, for compliance.
+        classification: Classification,
+        /// What it did to the number's consent.
+        consent: Option<Applied>,
+        /// The keyword reply, when the firm sends its own and one is due. With
+        /// [`ReplyDelivery::Response`] the caller must deliver it.
+        reply: Option<String>,
+    },
+    /// Seen before (a retried webhook): nothing changed.
+    Duplicate {
+        /// The earlier message.
+        message_id: MessageId,
+    },
+    /// Sent to a number no firm texts from: nothing stored.
+    UnknownNumber,
+}
+
+fn consent_change(
+    classification: &Classification,
+    hint: Option<KeywordHint>,
+    message: &InboundMessage,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<ConsentChange> {
+    let (to, method) = match (classification, hint) {
+        (Classification::OptOut { detection }, _) => (
+            ConsentState::OptedOut,
+            match detection {
+                Detection::Keyword(k) => ConsentMethod::Keyword {
+                    keyword: k.as_str().to_owned(),
+                },
+                Detection::Phrase { rule } => ConsentMethod::Phrase {
+                    rule: (*rule).to_owned(),
+                },
+            },
+        ),
+        (Classification::OptIn { keyword }, _) => (
+            ConsentState::Subscribed,
+            ConsentMethod::Keyword {
+                keyword: keyword.as_str().to_owned(),
+            },
+        ),
+        // The provider recognised a keyword we did not (its own list, or a carrier's):
+        // it has already blocked or unblocked the number, so the ledger follows it.
+        (_, Some(KeywordHint::OptOut)) => (
+            ConsentState::OptedOut,
+            ConsentMethod::ProviderKeyword {
+                opt_out_type: "STOP".into(),
+            },
+        ),
+        (_, Some(KeywordHint::OptIn)) => (
+            ConsentState::Subscribed,
+            ConsentMethod::ProviderKeyword {
+                opt_out_type: "START".into(),
+            },
+        ),
+        _ => return None,
+    };
+    Some(ConsentChange {
+        to,
+        at: now,
+        method,
+        raw_text: Some(message.body.clone()),
+        via_number: Some(message.to.clone()),
+    })
+}
+
+impl App {
+    /// Receives an inbound text from the provider.
+    pub async fn receive_inbound(
+        &self,
+        message: &InboundMessage,
+        delivery: ReplyDelivery,
+    ) -> Result<InboundOutcome> {
+        let Some(firm) = self.store.firm_by_number(&message.to).await? else {
+            tracing::warn!(to = ?message.to, "inbound text to a number no firm texts from");
+            return Ok(InboundOutcome::UnknownNumber);
+        };
+        let record = self.firm(firm).await?;
+        let now = self.now();
+        let matches = self
+            .store
+            .open_cases_with_mobile(firm, &message.from)
+            .await?;
+        let matched = matches.first().copied();
+        let classifier = Classifier::new(record.settings.keywords.clone());
+        let classification = classifier.classify(&message.body);
+        let change = consent_change(&classification, message.keyword_hint, message, now);
+
+        let mut notes = Vec::new();
+        if matches.len() > 1 {
+            notes.push(format!(
+                "This number is on {} open cases; the text was attached to the most recently active one.",
+                matches.len()
+            ));
+        }
+        if let Classification::Review { reason } = &classification {
+            notes.push(format!(
+                "Possible opt-out ({reason}). If the client asked to stop texts, record the opt-out."
+            ));
+        }
+        match change.as_ref().map(|c| c.to) {
+            Some(ConsentState::OptedOut) => notes
+                .push("The client opted out: no more texts will be sent to this number.".into()),
+            Some(ConsentState::Subscribed) => {
+                notes.push("The client opted back in to texts.".into())
+            }
+            None => {}
+        }
+        let note = (!notes.is_empty()).then(|| notes.join(" "));
+
+        let case = match matched {
+            Some((case_id, _)) => Some(self.store.case(firm, case_id).await?),
+            None => None,
+        };
+        let client_name = case
+            .as_ref()
+            .zip(matched)
+            .and_then(|(c, (_, debtor))| c.debtors.get(debtor).map(|d| d.name.full()));
+        let to = case
+            .as_ref()
+            .map(|c| c.notification_address(&record.firm).clone())
+            .unwrap_or_else(|| record.firm.notification_email().clone());
+        let case_url = match (&self.config.public_url, matched) {
+            (Some(base), Some((case_id, _))) => {
+                Some(format!("{}/cases/{case_id}", base.trim_end_matches('/')))
+            }
+            (Some(base), None) => Some(format!("{}/inbox", base.trim_end_matches('/'))),
+            _ => None,
+        };
+        let received_at = now.with_timezone(&record.firm.time_zone());
+        let email = reply_notification(
+            &ReplyNotice {
+                firm_name: record.firm.name(),
+                case_number: case.as_ref().map_or("", |c| c.number.as_str()),
+                case_title: case
+                    .as_ref()
+                    .map_or("Unmatched inbox", |c| c.title.as_str()),
+                case_url: case_url.as_deref(),
+                client_name: client_name.as_deref(),
+                from_number: &message.from,
+                body: &message.body,
+                received_at,
+                media_count: message.media.len(),
+                note: note.as_deref(),
+            },
+            to,
+            self.config.email_from.clone(),
+            format!(
+                "<casewire-inbound-{}@{}>",
+                message.provider_id.as_str(),
+                self.config.email_from.domain()
+            ),
+        );
+        let email_json =
+            serde_json::to_string(&email).map_err(|e| AppError::invalid("email", e))?;
+        let media_json = (!message.media.is_empty())
+            .then(|| serde_json::to_string(&message.media))
+            .transpose()
+            .map_err(|e| AppError::invalid("media", e))?;
+
+        let inserted = self
+            .store
+            .record_inbound(
+                firm,
+                &NewInbound {
+                    provider_id: &message.provider_id,
+                    from: &message.from,
+                    to: &message.to,
+                    body: &message.body,
+                    media_json: media_json.as_deref(),
+                    case_id: matched.map(|(c, _)| c),
+                    debtor_id: matched.map(|(_, d)| d),
+                    note: note.as_deref(),
+                    consent: change,
+                    email_json: Some(&email_json),
+                },
+                now,
+            )
+            .await?;
+        let (message_id, consent, cancelled) = match inserted {
+            InboundInsert::Duplicate { id } => {
+                tracing::info!(firm = %firm, message = %id, "duplicate inbound text ignored");
+                return Ok(InboundOutcome::Duplicate { message_id: id });
+            }
+            InboundInsert::Inserted {
+                id,
+                consent,
+                cancelled_reminders,
+            } => (id, consent, cancelled_reminders),
+        };
+        tracing::info!(
+            firm = %firm,
+            message = %message_id,
+            case = ?matched.map(|(c, _)| c),
+            intent = ?classification.intent(),
+            cancelled_reminders = cancelled,
+            "inbound text stored"
+        );
+
+        // Opting back in brings back the reminders an opt-out cancelled.
+        if matches!(&consent, Some(Applied::Changed(t)) if t.to == ConsentState::Subscribed) {
+            for case_id in self
+                .store
+                .open_case_ids_with_mobile(firm, &message.from)
+                .await?
+            {
+                self.replan_case(firm, case_id).await?;
+            }
+        }
+
+        let reply_intent = match (&classification, &consent) {
+            (_, Some(Applied::Changed(t))) if t.to == ConsentState::OptedOut => {
+                Some(Intent::OptOut)
+            }
+            (_, Some(Applied::Changed(t))) if t.to == ConsentState::Subscribed => {
+                Some(Intent::OptIn)
+            }
+            (Classification::Help { .. }, _) => Some(Intent::Help),
+            _ => None,
+        };
+        let mut reply = None;
+        if let Some(intent) =
+            reply_intent.filter(|_| record.settings.replies.mode == ReplyMode::Send)
+        {
+            let from = &record.firm.primary_number().number;
+            let from = if record.firm.owns_number(&message.to) {
+                &message.to
+            } else {
+                from
+            };
+            if let Some(text) = record
+                .settings
+                .replies
+                .reply_for(intent, record.firm.name(), from)
+            {
+                // The one confirmation an opt-out allows goes out even though the number is
+                // now opted out: it is the answer to the client's own request.
+                let reply_id = self
+                    .store
+                    .insert_outbound(
+                        firm,
+                        &NewOutbound {
+                            case_id: matched.map(|(c, _)| c),
+                            debtor_id: matched.map(|(_, d)| d),
+                            from,
+                            to: &message.from,
+                            body: &text,
+                            sent_by: SentBy::System,
+                            reminder_key: None,
+                            refusal: None,
+                        },
+                        self.now(),
+                    )
+                    .await?;
+                if delivery == ReplyDelivery::Provider {
+                    self.deliver(firm, reply_id, from, &message.from, &text, None)
+                        .await?;
+                }
+                reply = Some(text);
+            }
+        }
+        Ok(InboundOutcome::Stored {
+            firm,
+            message_id,
+            case_id: matched.map(|(c, _)| c),
+            classification,
+            consent,
+            reply,
+        })
+    }
+
+    /// Applies a delivery-status update. A failure with Twilio's 21610 ("recipient
+    /// opted out") also marks the number opted out.
+    pub async fn delivery_status(
+        &self,
+        update: &casewire_provider::StatusUpdate,
+    ) -> Result<casewire_store::StatusApplied> {
+        let now = self.now();
+        let applied = self
+            .store
+            .apply_status(
+                &update.provider_id,
+                update.status,
+                update.error_code.map(i64::from),
+                now,
+            )
+            .await?;
+        if let (casewire_store::StatusApplied::Advanced { firm, to, .. }, Some(21610)) =
+            (&applied, update.error_code)
+        {
+            let error = casewire_provider::SendError::RecipientOptedOut { code: Some(21610) };
+            self.record_provider_opt_out(*firm, to, &error).await?;
+        }
+        Ok(applied)
+    }
+
+    /// Records an opt-out or opt-in that a staff member took from the client by other
+    /// means (a phone call, a letter).
+    pub async fn record_staff_consent(
+        &self,
+        firm: FirmId,
+        number: &casewire_model::PhoneNumber,
+        to: ConsentState,
+        user: casewire_model::UserId,
+        note: Option<String>,
+    ) -> Result<Applied> {
+        let now = self.now();
+        let change = ConsentChange {
+            to,
+            at: now,
+            method: ConsentMethod::Staff { user, note },
+            raw_text: None,
+            via_number: None,
+        };
+        let (applied, _) = self.store.apply_consent(firm, number, change, now).await?;
+        if matches!(&applied, Applied::Changed(t) if t.to == ConsentState::Subscribed) {
+            for case_id in self.store.open_case_ids_with_mobile(firm, number).await? {
+                self.replan_case(firm, case_id).await?;
+            }
+        }
+        Ok(applied)
+    }
+}

@@ -1,0 +1,492 @@
+//! Cases, their debtors and phones, and case texting settings.
+
+use casewire_model::{
+    AutomaticReminders, Case, CaseId, CaseNumber, CaseStatus, Debtor, DebtorId, Debtors,
+    EmailAddress, FirmId, PersonName, Phone, PhoneId, PhoneKind, PhoneNumber, TextingSettings,
+};
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::{Result, Store, StoreError, conflict_on_unique, corrupt, from_ms, ms, on_pool};
+
+/// A phone to add to a debtor.
+#[derive(Debug, Clone)]
+pub struct NewPhone {
+    /// The number.
+    pub number: PhoneNumber,
+    /// The kind of line.
+    pub kind: PhoneKind,
+}
+
+/// A debtor to add to a new case.
+#[derive(Debug, Clone)]
+pub struct NewDebtor {
+    /// Name.
+    pub name: PersonName,
+    /// Email, if known.
+    pub email: Option<EmailAddress>,
+    /// Phones.
+    pub phones: Vec<NewPhone>,
+    /// Zone, if not the firm's.
+    pub time_zone: Option<Tz>,
+}
+
+/// A case to create: one debtor, or two for a joint case.
+#[derive(Debug, Clone)]
+pub struct NewCase {
+    /// The court case number (unique within the firm).
+    pub number: CaseNumber,
+    /// A short title.
+    pub title: String,
+    /// The debtor, and the joint debtor if any.
+    pub debtor: NewDebtor,
+    /// The joint debtor of a joint case.
+    pub joint_debtor: Option<NewDebtor>,
+    /// Texting settings (reminders on by default).
+    pub texting: TextingSettings,
+}
+
+/// One line of the cases list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CaseSummary {
+    /// The case.
+    pub id: CaseId,
+    /// Its number.
+    pub number: CaseNumber,
+    /// Its title.
+    pub title: String,
+    /// Open or closed.
+    pub status: CaseStatus,
+    /// The debtors' full names, in order.
+    pub debtor_names: Vec<String>,
+    /// The last text in or out, or the creation time.
+    pub last_activity: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct CaseRow {
+    id: i64,
+    firm_id: i64,
+    number: String,
+    title: String,
+    status: String,
+    notification_email: Option<String>,
+    automatic_reminders: bool,
+}
+
+#[derive(sqlx::FromRow)]
+struct SummaryRow {
+    id: i64,
+    number: String,
+    title: String,
+    status: String,
+    last_activity_ms: i64,
+    first_name: String,
+    last_name: String,
+}
+
+#[derive(sqlx::FromRow)]
+struct DebtorRow {
+    id: i64,
+    first_name: String,
+    last_name: String,
+    email: Option<String>,
+    time_zone: Option<String>,
+}
+
+#[derive(sqlx::FromRow)]
+struct PhoneRow {
+    id: i64,
+    debtor_id: i64,
+    number: String,
+    kind: String,
+}
+
+fn phone(row: PhoneRow) -> Result<Phone> {
+    Ok(Phone {
+        id: PhoneId::new(row.id),
+        number: PhoneNumber::parse_e164(&row.number).map_err(|e| corrupt("phones", "number", e))?,
+        kind: row.kind.parse().map_err(|e| corrupt("phones", "kind", e))?,
+    })
+}
+
+fn debtor(row: DebtorRow, phones: &mut Vec<PhoneRow>) -> Result<Debtor> {
+    let mine: Vec<PhoneRow> = {
+        let (mine, rest) = std::mem::take(phones)
+            .into_iter()
+            .partition(|p| p.debtor_id == row.id);
+        *phones = rest;
+        mine
+    };
+    Ok(Debtor {
+        id: DebtorId::new(row.id),
+        name: PersonName::new(&row.first_name, &row.last_name)
+            .map_err(|e| corrupt("debtors", "name", e))?,
+        email: row
+            .email
+            .map(|e| EmailAddress::parse(&e))
+            .transpose()
+            .map_err(|e| corrupt("debtors", "email", e))?,
+        phones: mine.into_iter().map(phone).collect::<Result<_>>()?,
+        time_zone: row
+            .time_zone
+            .map(|z| z.parse::<Tz>())
+            .transpose()
+            .map_err(|e| corrupt("debtors", "time_zone", e))?,
+    })
+}
+
+fn case(row: CaseRow, debtors: Vec<DebtorRow>, mut phones: Vec<PhoneRow>) -> Result<Case> {
+    let mut debtors = debtors.into_iter();
+    let first = debtors
+        .next()
+        .ok_or_else(|| corrupt("debtors", "case_id", "case without a debtor"))?;
+    let first = debtor(first, &mut phones)?;
+    let debtors = match debtors.next() {
+        None => Debtors::Single { debtor: first },
+        Some(second) => Debtors::Joint {
+            debtor: first,
+            joint_debtor: debtor(second, &mut phones)?,
+        },
+    };
+    Ok(Case {
+        id: CaseId::new(row.id),
+        firm_id: FirmId::new(row.firm_id),
+        number: CaseNumber::parse(&row.number).map_err(|e| corrupt("cases", "number", e))?,
+        title: row.title,
+        status: CaseStatus::parse(&row.status)
+            .ok_or_else(|| corrupt("cases", "status", &row.status))?,
+        debtors,
+        texting: TextingSettings {
+            notification_email: row
+                .notification_email
+                .map(|e| EmailAddress::parse(&e))
+                .transpose()
+                .map_err(|e| corrupt("cases", "notification_email", e))?,
+            automatic_reminders: if row.automatic_reminders {
+                AutomaticReminders::On
+            } else {
+                AutomaticReminders::Off
+            },
+        },
+    })
+}
+
+const CASE_COLUMNS: &str =
+    "id, firm_id, number, title, status, notification_email, automatic_reminders";
+
+impl Store {
+    /// Creates a case with its debtors and their phones, in one transaction. A case
+    /// number the firm already uses is a [`StoreError::Conflict`].
+    pub async fn create_case(
+        &self,
+        firm: FirmId,
+        new: &NewCase,
+        now: DateTime<Utc>,
+    ) -> Result<Case> {
+        let debtors: Vec<&NewDebtor> = std::iter::once(&new.debtor)
+            .chain(new.joint_debtor.as_ref())
+            .collect();
+        let id: i64 = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO cases (firm_id, number, title, status, notification_email,
+                                    automatic_reminders, last_activity_ms, created_ms)
+                 VALUES ($1, $2, $3, 'open', $4, $5, $6, $6) RETURNING id",
+            )
+            .bind(firm.get())
+            .bind(new.number.as_str())
+            .bind(&new.title)
+            .bind(new.texting.notification_email.as_ref().map(EmailAddress::as_str))
+            .bind(new.texting.automatic_reminders.is_on())
+            .bind(ms(now))
+            .fetch_one(&mut *tx)
+            .await
+            .map_err(|e| match &e {
+                sqlx::Error::Database(db) if db.is_foreign_key_violation() => StoreError::NotFound,
+                _ => conflict_on_unique("the firm already has a case with this number")(e),
+            })?;
+            for (position, d) in debtors.iter().enumerate() {
+                let debtor_id: i64 = sqlx::query_scalar(
+                    "INSERT INTO debtors (firm_id, case_id, position, first_name, last_name, email, time_zone)
+                     VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
+                )
+                .bind(firm.get())
+                .bind(id)
+                .bind(position as i64)
+                .bind(d.name.first())
+                .bind(d.name.last())
+                .bind(d.email.as_ref().map(EmailAddress::as_str))
+                .bind(d.time_zone.map(|z| z.name()))
+                .fetch_one(&mut *tx)
+                .await?;
+                for p in &d.phones {
+                    sqlx::query(
+                        "INSERT INTO phones (firm_id, case_id, debtor_id, number, kind)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    )
+                    .bind(firm.get())
+                    .bind(id)
+                    .bind(debtor_id)
+                    .bind(p.number.as_e164())
+                    .bind(p.kind.as_str())
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+            tx.commit().await?;
+            id
+        });
+        self.case(firm, CaseId::new(id)).await
+    }
+
+    /// A case of the firm, with its debtors and phones.
+    pub async fn case(&self, firm: FirmId, id: CaseId) -> Result<Case> {
+        on_pool!(self, pool => {
+            let row: CaseRow = sqlx::query_as(&format!(
+                "SELECT {CASE_COLUMNS} FROM cases WHERE firm_id = $1 AND id = $2"
+            ))
+            .bind(firm.get())
+            .bind(id.get())
+            .fetch_optional(pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+            let debtors: Vec<DebtorRow> = sqlx::query_as(
+                "SELECT id, first_name, last_name, email, time_zone FROM debtors
+                 WHERE firm_id = $1 AND case_id = $2 ORDER BY position",
+            )
+            .bind(firm.get())
+            .bind(id.get())
+            .fetch_all(pool)
+            .await?;
+            let phones: Vec<PhoneRow> = sqlx::query_as(
+                "SELECT id, debtor_id, number, kind FROM phones
+                 WHERE firm_id = $1 AND case_id = $2 ORDER BY id",
+            )
+            .bind(firm.get())
+            .bind(id.get())
+            .fetch_all(pool)
+            .await?;
+            case(row, debtors, phones)
+        })
+    }
+
+    /// The firm's cases, most recently active first, optionally filtered by a search
+    /// on case number or debtor name (case-insensitive substring).
+    pub async fn cases(
+        &self,
+        firm: FirmId,
+        search: Option<&str>,
+        limit: u32,
+        offset: u32,
+    ) -> Result<Vec<CaseSummary>> {
+        let pattern = search
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(|s| format!("%{}%", s.to_lowercase().replace(['%', '_'], "")));
+        let rows: Vec<SummaryRow> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT c.id, c.number, c.title, c.status, c.last_activity_ms,
+                        d.first_name, d.last_name
+                 FROM (SELECT id, number, title, status, last_activity_ms FROM cases c
+                       WHERE firm_id = $1
+                         AND ($2 IS NULL OR LOWER(number) LIKE $2 OR LOWER(title) LIKE $2
+                              OR EXISTS (SELECT 1 FROM debtors d WHERE d.case_id = c.id AND
+                                         LOWER(d.first_name || ' ' || d.last_name) LIKE $2))
+                       ORDER BY last_activity_ms DESC, id DESC LIMIT $3 OFFSET $4) c
+                 JOIN debtors d ON d.case_id = c.id
+                 ORDER BY c.last_activity_ms DESC, c.id DESC, d.position",
+            )
+            .bind(firm.get())
+            .bind(pattern.as_deref())
+            .bind(i64::from(limit))
+            .bind(i64::from(offset))
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out: Vec<CaseSummary> = Vec::new();
+        for r in rows {
+            let name = format!("{} {}", r.first_name, r.last_name);
+            match out.last_mut() {
+                Some(last) if last.id.get() == r.id => last.debtor_names.push(name),
+                _ => out.push(CaseSummary {
+                    id: CaseId::new(r.id),
+                    number: CaseNumber::parse(&r.number)
+                        .map_err(|e| corrupt("cases", "number", e))?,
+                    title: r.title,
+                    status: CaseStatus::parse(&r.status)
+                        .ok_or_else(|| corrupt("cases", "status", &r.status))?,
+                    debtor_names: vec![name],
+                    last_activity: from_ms("cases", "last_activity_ms", r.last_activity_ms)?,
+                }),
+            }
+        }
+        Ok(out)
+    }
+
+    /// Replaces the case's texting settings.
+    pub async fn set_texting(
+        &self,
+        firm: FirmId,
+        id: CaseId,
+        texting: &TextingSettings,
+    ) -> Result<()> {
+        let done = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE cases SET notification_email = $1, automatic_reminders = $2
+                 WHERE firm_id = $3 AND id = $4",
+            )
+            .bind(texting.notification_email.as_ref().map(EmailAddress::as_str))
+            .bind(texting.automatic_reminders.is_on())
+            .bind(firm.get())
+            .bind(id.get())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Opens or closes a case.
+    pub async fn set_case_status(
+        &self,
+        firm: FirmId,
+        id: CaseId,
+        status: CaseStatus,
+    ) -> Result<()> {
+        let done = on_pool!(self, pool => {
+            sqlx::query("UPDATE cases SET status = $1 WHERE firm_id = $2 AND id = $3")
+                .bind(status.as_str())
+                .bind(firm.get())
+                .bind(id.get())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Adds a phone to a debtor of the case.
+    pub async fn add_phone(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+        debtor_id: DebtorId,
+        phone: &NewPhone,
+    ) -> Result<PhoneId> {
+        let id: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "INSERT INTO phones (firm_id, case_id, debtor_id, number, kind)
+                 SELECT firm_id, case_id, id, $1, $2 FROM debtors
+                 WHERE firm_id = $3 AND case_id = $4 AND id = $5
+                 RETURNING id",
+            )
+            .bind(phone.number.as_e164())
+            .bind(phone.kind.as_str())
+            .bind(firm.get())
+            .bind(case_id.get())
+            .bind(debtor_id.get())
+            .fetch_optional(pool)
+            .await?
+        });
+        id.map(PhoneId::new).ok_or(StoreError::NotFound)
+    }
+
+    /// Changes a phone's number and kind.
+    pub async fn update_phone(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+        phone_id: PhoneId,
+        phone: &NewPhone,
+    ) -> Result<()> {
+        let done = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE phones SET number = $1, kind = $2
+                 WHERE firm_id = $3 AND case_id = $4 AND id = $5",
+            )
+            .bind(phone.number.as_e164())
+            .bind(phone.kind.as_str())
+            .bind(firm.get())
+            .bind(case_id.get())
+            .bind(phone_id.get())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// Removes a phone.
+    pub async fn remove_phone(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+        phone_id: PhoneId,
+    ) -> Result<()> {
+        let done = on_pool!(self, pool => {
+            sqlx::query("DELETE FROM phones WHERE firm_id = $1 AND case_id = $2 AND id = $3")
+                .bind(firm.get())
+                .bind(case_id.get())
+                .bind(phone_id.get())
+                .execute(pool)
+                .await?
+                .rows_affected()
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The firm's open cases on which `number` is a mobile number of a debtor, most
+    /// recently active first: how an inbound text finds its case.
+    pub async fn open_cases_with_mobile(
+        &self,
+        firm: FirmId,
+        number: &PhoneNumber,
+    ) -> Result<Vec<(CaseId, DebtorId)>> {
+        let rows: Vec<(i64, i64)> = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT c.id, p.debtor_id FROM phones p JOIN cases c ON c.id = p.case_id
+                 WHERE p.firm_id = $1 AND p.number = $2 AND p.kind = 'mobile' AND c.status = 'open'
+                 ORDER BY c.last_activity_ms DESC, c.id DESC, p.debtor_id",
+            )
+            .bind(firm.get())
+            .bind(number.as_e164())
+            .fetch_all(pool)
+            .await?
+        });
+        let mut out: Vec<(CaseId, DebtorId)> = Vec::new();
+        for (case_id, debtor_id) in rows {
+            if !out.iter().any(|(c, _)| c.get() == case_id) {
+                out.push((CaseId::new(case_id), DebtorId::new(debtor_id)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// The open cases of the firm that text `number` (any debtor, mobile), for
+    /// re-planning after a consent change.
+    pub async fn open_case_ids_with_mobile(
+        &self,
+        firm: FirmId,
+        number: &PhoneNumber,
+    ) -> Result<Vec<CaseId>> {
+        Ok(self
+            .open_cases_with_mobile(firm, number)
+            .await?
+            .into_iter()
+            .map(|(c, _)| c)
+            .collect())
+    }
+}

@@ -1,0 +1,259 @@
+//! Casewire's storage: every table the product keeps, on SQLite (the embedded default:
+//! one file, WAL, `synchronous=FULL`) or PostgreSQL (several servers and workers on one
+//! database), behind one [`Store`].
+//!
+//! Invariants:
+//! - Every query that reads or changes a firm's rows takes the [`FirmId`] and filters on
+//!   it, so an id of another firm behaves exactly like an id that does not exist
+//!   ([`StoreError::NotFound`]).
+//! - SQL is written once for both backends (`$1` placeholders work on both); the
+//!   [`on_pool!`] macro compiles each function body once per backend.
+//! - Times are stored as UTC milliseconds since the epoch; the caller passes `now`.
+//! - A function that writes several rows does it in one transaction: a failure leaves
+//!   nothing half-written.
+//!
+//! [`FirmId`]: casewire_model::FirmId
+
+mod cases;
+mod consent;
+mod events;
+mod firms;
+mod messages;
+mod migrate;
+mod outbox;
+mod reminders;
+mod settings;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+use std::{str::FromStr, time::Duration};
+
+use chrono::{DateTime, TimeZone, Utc};
+use sqlx::{
+    PgPool, SqlitePool,
+    postgres::{PgConnectOptions, PgPoolOptions},
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+use thiserror::Error;
+
+pub use cases::{CaseSummary, NewCase, NewDebtor, NewPhone};
+pub use consent::ConsentRecord;
+pub use firms::{ApiKeyHash, FirmRecord, NewFirm};
+pub use messages::{
+    Direction, InboundInsert, MessageRecord, MessageStatus, NewInbound, NewOutbound, SentBy,
+    StatusApplied,
+};
+pub use outbox::{ClaimedEmail, EmailOutcome, EmailState};
+pub use reminders::{
+    ClaimedReminder, QueueStats, ReminderOutcome, ReminderRecord, ReminderState, SyncReport,
+};
+pub use settings::FirmSettings;
+
+/// Runs `$body` with `$pool` bound to the typed pool of whichever backend the store
+/// uses. The body is compiled once per backend, so the same SQL and the same row types
+/// serve both.
+#[macro_export]
+macro_rules! on_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match &$store.pool {
+            $crate::Pool::Sqlite($pool) => $body,
+            $crate::Pool::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// One SQLite file: the embedded default, for a single server process.
+    Sqlite,
+    /// PostgreSQL: for several server and worker processes on one database.
+    Postgres,
+}
+
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// The storage of one Casewire installation. Cheap to clone (a pool handle).
+#[derive(Clone, Debug)]
+pub struct Store {
+    #[doc(hidden)]
+    pub pool: Pool,
+}
+
+/// What went wrong in the store.
+#[derive(Debug, Error)]
+pub enum StoreError {
+    /// The row does not exist, or belongs to another firm.
+    #[error("not found")]
+    NotFound,
+    /// The write would break a uniqueness rule (a case number used twice, a texting
+    /// number another firm has).
+    #[error("conflict: {0}")]
+    Conflict(&'static str),
+    /// A stored value could not be read back as a domain value.
+    #[error("stored data is corrupt ({table}.{column}): {detail}")]
+    Corrupt {
+        /// The table.
+        table: &'static str,
+        /// The column.
+        column: &'static str,
+        /// What was wrong.
+        detail: String,
+    },
+    /// A database URL that names neither SQLite nor PostgreSQL.
+    #[error("unsupported database URL: expected sqlite:// or postgres://")]
+    UnsupportedUrl,
+    /// The database failed.
+    #[error("database error: {0}")]
+    Database(#[source] sqlx::Error),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        match &e {
+            sqlx::Error::RowNotFound => StoreError::NotFound,
+            _ => StoreError::Database(e),
+        }
+    }
+}
+
+/// Result of a store call.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// How to open the database.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// `sqlite://path/to/file.db` or `postgres://user@host/db`.
+    pub url: String,
+    /// The most connections the pool opens (PostgreSQL; SQLite uses what it needs).
+    pub max_connections: u32,
+    /// How long to wait for a connection from the pool.
+    pub acquire_timeout: Duration,
+}
+
+impl StoreOptions {
+    /// Options for `url` with defaults for the rest.
+    pub fn new(url: impl Into<String>) -> Self {
+        StoreOptions {
+            url: url.into(),
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+impl Store {
+    /// Opens (and for SQLite, creates) the database and brings its schema up to date.
+    pub async fn open(options: &StoreOptions) -> Result<Store> {
+        let store = Self::connect(options).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Opens the database without touching its schema.
+    pub async fn connect(options: &StoreOptions) -> Result<Store> {
+        let url = options.url.as_str();
+        let pool = if url.starts_with("sqlite:") {
+            let connect = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                // A 200 to a webhook means the text survives power loss.
+                .synchronous(SqliteSynchronous::Full)
+                .foreign_keys(true)
+                .busy_timeout(Duration::from_secs(10));
+            Pool::Sqlite(
+                SqlitePoolOptions::new()
+                    .max_connections(options.max_connections.max(1))
+                    .acquire_timeout(options.acquire_timeout)
+                    .connect_with(connect)
+                    .await?,
+            )
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let connect = PgConnectOptions::from_str(url)?;
+            Pool::Postgres(Self::pg_pool(connect, options).await?)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        Ok(Store { pool })
+    }
+
+    /// Opens PostgreSQL with explicit connect options (a test schema's search path,
+    /// say).
+    pub async fn open_postgres(connect: PgConnectOptions, options: &StoreOptions) -> Result<Store> {
+        let store = Store {
+            pool: Pool::Postgres(Self::pg_pool(connect, options).await?),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn pg_pool(connect: PgConnectOptions, options: &StoreOptions) -> Result<PgPool> {
+        Ok(PgPoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await?)
+    }
+
+    /// Which backend this store runs on.
+    pub fn backend(&self) -> Backend {
+        match self.pool {
+            Pool::Sqlite(_) => Backend::Sqlite,
+            Pool::Postgres(_) => Backend::Postgres,
+        }
+    }
+
+    /// Whether the database answers (for readiness checks).
+    pub async fn ping(&self) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("SELECT 1").execute(pool).await?;
+        });
+        Ok(())
+    }
+
+    /// Closes every connection.
+    pub async fn close(&self) {
+        on_pool!(self, pool => pool.close().await);
+    }
+}
+
+/// Milliseconds since the epoch, as stored.
+pub(crate) fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+/// Reads back a stored millisecond timestamp.
+pub(crate) fn from_ms(
+    table: &'static str,
+    column: &'static str,
+    value: i64,
+) -> Result<DateTime<Utc>> {
+    Utc.timestamp_millis_opt(value)
+        .single()
+        .ok_or_else(|| corrupt(table, column, format!("timestamp {value} out of range")))
+}
+
+pub(crate) fn corrupt(
+    table: &'static str,
+    column: &'static str,
+    detail: impl ToString,
+) -> StoreError {
+    StoreError::Corrupt {
+        table,
+        column,
+        detail: detail.to_string(),
+    }
+}
+
+/// Turns a unique-constraint violation into [`StoreError::Conflict`].
+pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
+        _ => StoreError::from(e),
+    }
+}

@@ -1,0 +1,625 @@
+//! The message thread: outbound texts (with their delivery status history), inbound
+//! texts (de-duplicated on the provider's id) and the unmatched inbox.
+
+use casewire_compliance::{Applied, ConsentChange, ConsentState};
+use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber, UserId};
+use casewire_provider::{DeliveryStatus, ProviderMessageId};
+use chrono::{DateTime, Utc};
+
+use crate::{Result, Store, StoreError, consent::ledger_from, corrupt, from_ms, ms, on_pool};
+
+/// Which way a text went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// From the client to the firm.
+    Inbound,
+    /// From the firm to the client.
+    Outbound,
+}
+
+impl Direction {
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Inbound => "inbound",
+            Direction::Outbound => "outbound",
+        }
+    }
+}
+
+/// Who sent an outbound text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SentBy {
+    /// A staff user, through the web dashboard.
+    User(UserId),
+    /// A program, through the API with the firm's key.
+    Api,
+    /// An automatic reminder.
+    Reminder,
+    /// Casewire itself (a keyword confirmation).
+    System,
+}
+
+impl SentBy {
+    fn encode(self) -> String {
+        match self {
+            SentBy::User(id) => format!("user:{id}"),
+            SentBy::Api => "api".into(),
+            SentBy::Reminder => "reminder".into(),
+            SentBy::System => "system".into(),
+        }
+    }
+
+    fn decode(s: &str) -> Option<Self> {
+        match s {
+            "api" => Some(SentBy::Api),
+            "reminder" => Some(SentBy::Reminder),
+            "system" => Some(SentBy::System),
+            _ => s
+                .strip_prefix("user:")
+                .and_then(|id| id.parse().ok())
+                .map(|id| SentBy::User(UserId::new(id))),
+        }
+    }
+}
+
+/// The status of a message in the thread.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageStatus {
+    /// An inbound text, received.
+    Received,
+    /// Not sent: the send gate or the linter refused it (the reason is kept).
+    Refused,
+    /// Handed to (or refused by) the provider; moves forward only.
+    Delivery(DeliveryStatus),
+}
+
+impl MessageStatus {
+    /// The stored and displayed name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MessageStatus::Received => "received",
+            MessageStatus::Refused => "refused",
+            MessageStatus::Delivery(d) => d.as_str(),
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "received" => Some(MessageStatus::Received),
+            "refused" => Some(MessageStatus::Refused),
+            _ => DeliveryStatus::parse(s).map(MessageStatus::Delivery),
+        }
+    }
+}
+
+/// A stored message.
+#[derive(Debug, Clone, PartialEq)]
+pub struct MessageRecord {
+    /// Its id.
+    pub id: MessageId,
+    /// The case it belongs to; `None` in the unmatched inbox.
+    pub case_id: Option<CaseId>,
+    /// The debtor it was to or from, when known.
+    pub debtor_id: Option<DebtorId>,
+    /// Inbound or outbound.
+    pub direction: Direction,
+    /// Sender number.
+    pub from: PhoneNumber,
+    /// Recipient number.
+    pub to: PhoneNumber,
+    /// The text.
+    pub body: String,
+    /// Media attached to an inbound text, as JSON (`[{"url":..,"content_type":..}]`).
+    pub media_json: Option<String>,
+    /// Status.
+    pub status: MessageStatus,
+    /// The provider's id, once it has one.
+    pub provider_id: Option<String>,
+    /// The provider's error code, if it failed.
+    pub error_code: Option<i64>,
+    /// Why it was refused or failed, in words.
+    pub refusal: Option<String>,
+    /// Who sent it (outbound only).
+    pub sent_by: Option<SentBy>,
+    /// The reminder it carried, if it was one.
+    pub reminder_key: Option<String>,
+    /// A note for staff (an ambiguous case match, a possible opt-out to review).
+    pub note: Option<String>,
+    /// When it was stored.
+    pub created_at: DateTime<Utc>,
+    /// When its status last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(sqlx::FromRow)]
+struct MessageRow {
+    id: i64,
+    case_id: Option<i64>,
+    debtor_id: Option<i64>,
+    direction: String,
+    from_number: String,
+    to_number: String,
+    body: String,
+    media_json: Option<String>,
+    status: String,
+    provider_id: Option<String>,
+    error_code: Option<i64>,
+    refusal: Option<String>,
+    sent_by: Option<String>,
+    reminder_key: Option<String>,
+    note: Option<String>,
+    created_ms: i64,
+    updated_ms: i64,
+}
+
+const MESSAGE_COLUMNS: &str = "id, case_id, debtor_id, direction, from_number, to_number, body, \
+    media_json, status, provider_id, error_code, refusal, sent_by, reminder_key, note, created_ms, updated_ms";
+
+impl MessageRow {
+    fn into_record(self) -> Result<MessageRecord> {
+        let number = |column: &'static str, v: &str| {
+            PhoneNumber::parse_e164(v).map_err(|e| corrupt("messages", column, e))
+        };
+        Ok(MessageRecord {
+            id: MessageId::new(self.id),
+            case_id: self.case_id.map(CaseId::new),
+            debtor_id: self.debtor_id.map(DebtorId::new),
+            direction: match self.direction.as_str() {
+                "inbound" => Direction::Inbound,
+                "outbound" => Direction::Outbound,
+                other => return Err(corrupt("messages", "direction", other)),
+            },
+            from: number("from_number", &self.from_number)?,
+            to: number("to_number", &self.to_number)?,
+            body: self.body,
+            media_json: self.media_json,
+            status: MessageStatus::parse(&self.status)
+                .ok_or_else(|| corrupt("messages", "status", &self.status))?,
+            provider_id: self.provider_id,
+            error_code: self.error_code,
+            refusal: self.refusal,
+            sent_by: self
+                .sent_by
+                .map(|s| SentBy::decode(&s).ok_or_else(|| corrupt("messages", "sent_by", s)))
+                .transpose()?,
+            reminder_key: self.reminder_key,
+            note: self.note,
+            created_at: from_ms("messages", "created_ms", self.created_ms)?,
+            updated_at: from_ms("messages", "updated_ms", self.updated_ms)?,
+        })
+    }
+}
+
+/// An outbound text about to be handed to the provider, or refused before that.
+#[derive(Debug, Clone)]
+pub struct NewOutbound<'a> {
+    /// The case it is sent from (`None` for a keyword reply to an unmatched number).
+    pub case_id: Option<CaseId>,
+    /// The debtor it goes to.
+    pub debtor_id: Option<DebtorId>,
+    /// The firm's number it leaves from.
+    pub from: &'a PhoneNumber,
+    /// The client's number.
+    pub to: &'a PhoneNumber,
+    /// The text.
+    pub body: &'a str,
+    /// Who sends it.
+    pub sent_by: SentBy,
+    /// The reminder it carries, if any.
+    pub reminder_key: Option<&'a str>,
+    /// `Some(reason)` records it as refused; `None` as queued for the provider.
+    pub refusal: Option<&'a str>,
+}
+
+/// An inbound text to store, with what it changes.
+#[derive(Debug, Clone)]
+pub struct NewInbound<'a> {
+    /// The provider's id: the de-duplication key.
+    pub provider_id: &'a ProviderMessageId,
+    /// The client's number.
+    pub from: &'a PhoneNumber,
+    /// The firm's number it was sent to.
+    pub to: &'a PhoneNumber,
+    /// The text.
+    pub body: &'a str,
+    /// Media, as JSON, if any.
+    pub media_json: Option<&'a str>,
+    /// The case it was matched to, if any.
+    pub case_id: Option<CaseId>,
+    /// The debtor whose number it came from, if matched.
+    pub debtor_id: Option<DebtorId>,
+    /// A note for staff.
+    pub note: Option<&'a str>,
+    /// The consent change the text makes (an opt-out or opt-in), if any.
+    pub consent: Option<ConsentChange>,
+    /// The notification email to queue, as the outbox's JSON, if any.
+    pub email_json: Option<&'a str>,
+}
+
+/// What storing an inbound text did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum InboundInsert {
+    /// Stored, with its effects applied.
+    Inserted {
+        /// The new message.
+        id: MessageId,
+        /// What the consent change did, if one was asked for.
+        consent: Option<Applied>,
+        /// How many pending reminders to the number an opt-out cancelled.
+        cancelled_reminders: u64,
+    },
+    /// A text with this provider id was stored before: nothing changed.
+    Duplicate {
+        /// The earlier message.
+        id: MessageId,
+    },
+}
+
+/// What a delivery-status update did.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StatusApplied {
+    /// The status moved forward.
+    Advanced {
+        /// The message's firm.
+        firm: FirmId,
+        /// The message.
+        id: MessageId,
+        /// The client number it was sent to.
+        to: PhoneNumber,
+    },
+    /// The update would have moved the status backwards or sideways: ignored.
+    Ignored,
+    /// No message carries this provider id.
+    Unknown,
+}
+
+impl Store {
+    /// Records an outbound text before it goes to the provider (status `queued`), or as
+    /// refused. The case's last activity moves to `now`.
+    pub async fn insert_outbound(
+        &self,
+        firm: FirmId,
+        new: &NewOutbound<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<MessageId> {
+        let status = match new.refusal {
+            Some(_) => MessageStatus::Refused,
+            None => MessageStatus::Delivery(DeliveryStatus::Queued),
+        };
+        let id: i64 = on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            if let Some(case_id) = new.case_id {
+                let touched = sqlx::query(
+                    "UPDATE cases SET last_activity_ms = $1 WHERE firm_id = $2 AND id = $3",
+                )
+                .bind(ms(now))
+                .bind(firm.get())
+                .bind(case_id.get())
+                .execute(&mut *tx)
+                .await?
+                .rows_affected();
+                if touched == 0 {
+                    return Err(StoreError::NotFound);
+                }
+            }
+            let id: i64 = sqlx::query_scalar(
+                "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
+                                       body, status, refusal, sent_by, reminder_key, created_ms, updated_ms)
+                 VALUES ($1, $2, $3, 'outbound', $4, $5, $6, $7, $8, $9, $10, $11, $11) RETURNING id",
+            )
+            .bind(firm.get())
+            .bind(new.case_id.map(CaseId::get))
+            .bind(new.debtor_id.map(DebtorId::get))
+            .bind(new.from.as_e164())
+            .bind(new.to.as_e164())
+            .bind(new.body)
+            .bind(status.as_str())
+            .bind(new.refusal)
+            .bind(new.sent_by.encode())
+            .bind(new.reminder_key)
+            .bind(ms(now))
+            .fetch_one(&mut *tx)
+            .await?;
+            sqlx::query(
+                "INSERT INTO message_status_history (message_id, status, at_ms) VALUES ($1, $2, $3)",
+            )
+            .bind(id)
+            .bind(status.as_str())
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            id
+        });
+        Ok(MessageId::new(id))
+    }
+
+    /// Records the provider's answer to a send: its id and first status, or the
+    /// failure with its code and reason.
+    pub async fn record_send_result(
+        &self,
+        firm: FirmId,
+        id: MessageId,
+        result: std::result::Result<(&ProviderMessageId, DeliveryStatus), (Option<i64>, &str)>,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        let (provider_id, status, error_code, reason) = match result {
+            Ok((pid, status)) => (Some(pid.as_str()), status, None, None),
+            Err((code, reason)) => (None, DeliveryStatus::Failed, code, Some(reason)),
+        };
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE messages SET provider_id = $1, status = $2, error_code = $3, refusal = $4, updated_ms = $5
+                 WHERE firm_id = $6 AND id = $7",
+            )
+            .bind(provider_id)
+            .bind(status.as_str())
+            .bind(error_code)
+            .bind(reason)
+            .bind(ms(now))
+            .bind(firm.get())
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query(
+                "INSERT INTO message_status_history (message_id, status, error_code, at_ms) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id.get())
+            .bind(status.as_str())
+            .bind(error_code)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
+    /// Applies a delivery-status update from the provider. The status only moves
+    /// forward; an update that would move it back is ignored (and changes nothing).
+    pub async fn apply_status(
+        &self,
+        provider_id: &ProviderMessageId,
+        status: DeliveryStatus,
+        error_code: Option<i64>,
+        now: DateTime<Utc>,
+    ) -> Result<StatusApplied> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let row: Option<(i64, i64, String, String)> = sqlx::query_as(
+                "SELECT id, firm_id, status, to_number FROM messages WHERE provider_id = $1",
+            )
+            .bind(provider_id.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some((id, firm, current, to)) = row else {
+                return Ok(StatusApplied::Unknown);
+            };
+            let current = DeliveryStatus::parse(&current)
+                .ok_or_else(|| corrupt("messages", "status", &current))?;
+            let Some(next) = casewire_provider::advance(current, status) else {
+                return Ok(StatusApplied::Ignored);
+            };
+            // Compare-and-set on the status read above, so two concurrent callbacks
+            // cannot move it backwards between the read and the write.
+            let done = sqlx::query(
+                "UPDATE messages SET status = $1, error_code = COALESCE($2, error_code), updated_ms = $3
+                 WHERE id = $4 AND status = $5",
+            )
+            .bind(next.as_str())
+            .bind(error_code)
+            .bind(ms(now))
+            .bind(id)
+            .bind(current.as_str())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Ok(StatusApplied::Ignored);
+            }
+            sqlx::query(
+                "INSERT INTO message_status_history (message_id, status, error_code, at_ms) VALUES ($1, $2, $3, $4)",
+            )
+            .bind(id)
+            .bind(next.as_str())
+            .bind(error_code)
+            .bind(ms(now))
+            .execute(&mut *tx)
+            .await?;
+            tx.commit().await?;
+            Ok(StatusApplied::Advanced {
+                firm: FirmId::new(firm),
+                id: MessageId::new(id),
+                to: PhoneNumber::parse_e164(&to).map_err(|e| corrupt("messages", "to_number", e))?,
+            })
+        })
+    }
+
+    /// Stores an inbound text and everything it changes, in one transaction: the
+    /// message (unless its provider id was seen before, in which case nothing at all
+    /// changes), the case's last activity, the consent transition, the cancellation of
+    /// the number's pending reminders on opt-out, and the notification email.
+    pub async fn record_inbound(
+        &self,
+        firm: FirmId,
+        new: &NewInbound<'_>,
+        now: DateTime<Utc>,
+    ) -> Result<InboundInsert> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
+                                       body, media_json, status, provider_id, note, created_ms, updated_ms)
+                 VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, 'received', $8, $9, $10, $10)
+                 ON CONFLICT (provider_id) DO NOTHING RETURNING id",
+            )
+            .bind(firm.get())
+            .bind(new.case_id.map(CaseId::get))
+            .bind(new.debtor_id.map(DebtorId::get))
+            .bind(new.from.as_e164())
+            .bind(new.to.as_e164())
+            .bind(new.body)
+            .bind(new.media_json)
+            .bind(new.provider_id.as_str())
+            .bind(new.note)
+            .bind(ms(now))
+            .fetch_optional(&mut *tx)
+            .await?;
+            let Some(id) = inserted else {
+                let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE provider_id = $1")
+                    .bind(new.provider_id.as_str())
+                    .fetch_one(&mut *tx)
+                    .await?;
+                return Ok(InboundInsert::Duplicate { id: MessageId::new(id) });
+            };
+            if let Some(case_id) = new.case_id {
+                sqlx::query("UPDATE cases SET last_activity_ms = $1 WHERE firm_id = $2 AND id = $3")
+                    .bind(ms(now))
+                    .bind(firm.get())
+                    .bind(case_id.get())
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            let mut cancelled_reminders = 0;
+            let consent = match &new.consent {
+                None => None,
+                Some(change) => {
+                    let applied =
+                        crate::consent::apply_consent_in!(tx, firm, new.from, change.clone())?;
+                    if matches!(&applied, Applied::Changed(t) if t.to == ConsentState::OptedOut) {
+                        cancelled_reminders = crate::reminders::cancel_for_number_in!(
+                            tx, firm, new.from, "opted_out", now
+                        )?;
+                    }
+                    Some(applied)
+                }
+            };
+            if let Some(email) = new.email_json {
+                crate::outbox::enqueue_email_in!(tx, firm, email, now)?;
+            }
+            tx.commit().await?;
+            Ok(InboundInsert::Inserted {
+                id: MessageId::new(id),
+                consent,
+                cancelled_reminders,
+            })
+        })
+    }
+
+    /// One message of the firm.
+    pub async fn message(&self, firm: FirmId, id: MessageId) -> Result<MessageRecord> {
+        let row: Option<MessageRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages WHERE firm_id = $1 AND id = $2"
+            ))
+            .bind(firm.get())
+            .bind(id.get())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.ok_or(StoreError::NotFound)?.into_record()
+    }
+
+    /// A page of a case's thread, newest first: messages older than `before` (all when
+    /// `None`), at most `limit`.
+    pub async fn thread(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
+        let rows: Vec<MessageRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE firm_id = $1 AND case_id = $2 AND ($3 IS NULL OR id < $3)
+                 ORDER BY id DESC LIMIT $4"
+            ))
+            .bind(firm.get())
+            .bind(case_id.get())
+            .bind(before.map(MessageId::get))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(MessageRow::into_record).collect()
+    }
+
+    /// The firm's unmatched inbox (inbound texts on no case), newest first.
+    pub async fn unmatched(
+        &self,
+        firm: FirmId,
+        before: Option<MessageId>,
+        limit: u32,
+    ) -> Result<Vec<MessageRecord>> {
+        let rows: Vec<MessageRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages
+                 WHERE firm_id = $1 AND case_id IS NULL AND direction = 'inbound'
+                   AND ($2 IS NULL OR id < $2)
+                 ORDER BY id DESC LIMIT $3"
+            ))
+            .bind(firm.get())
+            .bind(before.map(MessageId::get))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(MessageRow::into_record).collect()
+    }
+
+    /// Moves an unmatched inbound text into a case's thread.
+    pub async fn attach_to_case(
+        &self,
+        firm: FirmId,
+        message: MessageId,
+        case_id: CaseId,
+        debtor_id: Option<DebtorId>,
+    ) -> Result<()> {
+        let done = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE messages SET case_id = $1, debtor_id = $2
+                 WHERE firm_id = $3 AND id = $4 AND case_id IS NULL
+                   AND EXISTS (SELECT 1 FROM cases WHERE firm_id = $3 AND id = $1)",
+            )
+            .bind(case_id.get())
+            .bind(debtor_id.map(DebtorId::get))
+            .bind(firm.get())
+            .bind(message.get())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        if done == 0 {
+            return Err(StoreError::NotFound);
+        }
+        Ok(())
+    }
+
+    /// The bodies of the case's most recent outbound texts, newest first (for the
+    /// linter's repeated-link check).
+    pub async fn recent_outbound_bodies(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+        limit: u32,
+    ) -> Result<Vec<String>> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT body FROM messages WHERE firm_id = $1 AND case_id = $2 AND direction = 'outbound'
+                 ORDER BY id DESC LIMIT $3",
+            )
+            .bind(firm.get())
+            .bind(case_id.get())
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        }))
+    }
+}

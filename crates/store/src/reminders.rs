@@ -1,0 +1,535 @@
+//! Scheduled reminders: an outbox keyed by the planner's deterministic reminder key.
+//!
+//! States: `pending` → `claimed` (a worker holds a lease) → `sent` | `failed` |
+//! `skipped` (the send gate said no at send time) | back to `pending` (retry, deferral,
+//! released lease); `pending` → `cancelled` (re-planned away; a later plan with the same
+//! key revives it). Sent, failed and skipped reminders are never sent again.
+//!
+//! Claiming is one statement: on PostgreSQL with `FOR UPDATE SKIP LOCKED`, so any
+//! number of workers never claim one row twice; on SQLite the database's single writer
+//! gives the same guarantee. A claim whose lease expired (its worker died) is claimable
+//! again.
+
+use std::time::Duration;
+
+use casewire_model::{CaseId, DebtorId, EventId, FirmId, MessageId, PhoneNumber};
+use casewire_scheduler::{PlannedReminder, ReminderKey, ReminderSource};
+use chrono::{DateTime, Utc};
+
+use crate::{Backend, Result, Store, StoreError, corrupt, from_ms, ms, on_pool};
+
+/// Where a reminder is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReminderState {
+    /// Waiting for its time (or for a retry or the end of quiet hours).
+    Pending,
+    /// Held by a worker under a lease.
+    Claimed,
+    /// Handed to the provider.
+    Sent,
+    /// Gave up: a permanent provider error, or too many transient ones.
+    Failed,
+    /// Re-planned away (event moved or cancelled, reminders switched off, opt-out).
+    Cancelled,
+    /// The send gate refused it at send time.
+    Skipped,
+}
+
+impl ReminderState {
+    /// The stored name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReminderState::Pending => "pending",
+            ReminderState::Claimed => "claimed",
+            ReminderState::Sent => "sent",
+            ReminderState::Failed => "failed",
+            ReminderState::Cancelled => "cancelled",
+            ReminderState::Skipped => "skipped",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Self> {
+        [
+            ReminderState::Pending,
+            ReminderState::Claimed,
+            ReminderState::Sent,
+            ReminderState::Failed,
+            ReminderState::Cancelled,
+            ReminderState::Skipped,
+        ]
+        .into_iter()
+        .find(|state| state.as_str() == s)
+    }
+}
+
+/// A stored reminder.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReminderRecord {
+    /// Row id.
+    pub id: i64,
+    /// Its firm.
+    pub firm_id: FirmId,
+    /// Its case.
+    pub case_id: CaseId,
+    /// Its event.
+    pub event_id: EventId,
+    /// The planner's key.
+    pub key: ReminderKey,
+    /// Recipe or per-event offset.
+    pub source: ReminderSource,
+    /// The debtor it goes to.
+    pub debtor_id: DebtorId,
+    /// The number it goes to.
+    pub to: PhoneNumber,
+    /// The rendered text.
+    pub body: String,
+    /// When it was planned to go out.
+    pub send_at: DateTime<Utc>,
+    /// The event start it was planned for (a moved event no longer matches).
+    pub event_starts_at: DateTime<Utc>,
+    /// Its state.
+    pub state: ReminderState,
+    /// When it is next due (later than `send_at` after a deferral or retry).
+    pub due_at: DateTime<Utc>,
+    /// Send attempts made.
+    pub attempts: u32,
+    /// Why it was cancelled, skipped, failed or deferred.
+    pub reason: Option<String>,
+    /// The message it was sent as.
+    pub message_id: Option<MessageId>,
+    /// When it last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A reminder claimed by a worker.
+pub type ClaimedReminder = ReminderRecord;
+
+/// What re-planning a case changed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SyncReport {
+    /// New reminders, and cancelled ones planned again.
+    pub scheduled: u64,
+    /// Pending reminders whose time or text changed.
+    pub updated: u64,
+    /// Pending reminders no longer in the plan.
+    pub cancelled: u64,
+}
+
+/// How a claimed reminder ended.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ReminderOutcome {
+    /// Handed to the provider as this message.
+    Sent {
+        /// The thread message.
+        message_id: MessageId,
+    },
+    /// Try again at `at` (a transient provider error).
+    Retry {
+        /// When.
+        at: DateTime<Utc>,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Not before `until` (quiet hours), without counting an attempt.
+    Defer {
+        /// When.
+        until: DateTime<Utc>,
+    },
+    /// The gate refused it at send time.
+    Skipped {
+        /// Why (a stable code such as `opted_out`).
+        reason: String,
+    },
+    /// It is no longer valid (event moved or cancelled).
+    Cancelled {
+        /// Why.
+        reason: String,
+    },
+    /// It failed for good.
+    Failed {
+        /// Why.
+        reason: String,
+        /// The thread message recording the failure, if one was made.
+        message_id: Option<MessageId>,
+    },
+}
+
+#[derive(sqlx::FromRow)]
+struct ReminderRow {
+    id: i64,
+    firm_id: i64,
+    case_id: i64,
+    event_id: i64,
+    reminder_key: String,
+    source_json: String,
+    debtor_id: i64,
+    to_number: String,
+    body: String,
+    send_at_ms: i64,
+    event_starts_ms: i64,
+    state: String,
+    due_ms: i64,
+    attempts: i64,
+    reason: Option<String>,
+    message_id: Option<i64>,
+    updated_ms: i64,
+}
+
+const REMINDER_COLUMNS: &str = "id, firm_id, case_id, event_id, reminder_key, source_json, debtor_id, \
+    to_number, body, send_at_ms, event_starts_ms, state, due_ms, attempts, reason, message_id, updated_ms";
+
+impl ReminderRow {
+    fn into_record(self) -> Result<ReminderRecord> {
+        Ok(ReminderRecord {
+            id: self.id,
+            firm_id: FirmId::new(self.firm_id),
+            case_id: CaseId::new(self.case_id),
+            event_id: EventId::new(self.event_id),
+            key: ReminderKey::parse(&self.reminder_key)
+                .map_err(|e| corrupt("reminders", "reminder_key", e))?,
+            source: serde_json::from_str(&self.source_json)
+                .map_err(|e| corrupt("reminders", "source_json", e))?,
+            debtor_id: DebtorId::new(self.debtor_id),
+            to: PhoneNumber::parse_e164(&self.to_number)
+                .map_err(|e| corrupt("reminders", "to_number", e))?,
+            body: self.body,
+            send_at: from_ms("reminders", "send_at_ms", self.send_at_ms)?,
+            event_starts_at: from_ms("reminders", "event_starts_ms", self.event_starts_ms)?,
+            state: ReminderState::parse(&self.state)
+                .ok_or_else(|| corrupt("reminders", "state", &self.state))?,
+            due_at: from_ms("reminders", "due_ms", self.due_ms)?,
+            attempts: u32::try_from(self.attempts)
+                .map_err(|e| corrupt("reminders", "attempts", e))?,
+            reason: self.reason,
+            message_id: self.message_id.map(MessageId::new),
+            updated_at: from_ms("reminders", "updated_ms", self.updated_ms)?,
+        })
+    }
+}
+
+/// Cancels, inside an open transaction, every pending reminder of the firm to a
+/// number (after an opt-out). Evaluates to the count.
+macro_rules! cancel_for_number_in {
+    ($tx:expr, $firm:expr, $number:expr, $reason:expr, $now:expr) => {
+        async {
+            let done = sqlx::query(
+                "UPDATE reminders SET state = 'cancelled', reason = $1, updated_ms = $2
+                 WHERE firm_id = $3 AND to_number = $4 AND state = 'pending'",
+            )
+            .bind($reason)
+            .bind($crate::ms($now))
+            .bind($firm.get())
+            .bind($number.as_e164())
+            .execute(&mut *$tx)
+            .await?
+            .rows_affected();
+            Ok::<u64, $crate::StoreError>(done)
+        }
+        .await
+    };
+}
+pub(crate) use cancel_for_number_in;
+
+impl Store {
+    /// Brings a case's stored reminders in line with a fresh plan of the whole case, in
+    /// one transaction:
+    /// - a planned reminder with a new key is scheduled; one whose key was cancelled
+    ///   earlier is scheduled again; a pending one whose time or text changed is
+    ///   updated; sent, failed and skipped reminders are never touched;
+    /// - a pending reminder missing from the plan is cancelled with the reason
+    ///   `cancel_reason` gives for it, or kept when that gives `None` (an overdue
+    ///   reminder that is still valid waits for a worker; plans only hold future ones).
+    pub async fn sync_case_reminders(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+        planned: &[PlannedReminder],
+        cancel_reason: impl Fn(&ReminderRecord) -> Option<&'static str> + Send,
+        now: DateTime<Utc>,
+    ) -> Result<SyncReport> {
+        let mut report = SyncReport::default();
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let exists: Option<i64> = sqlx::query_scalar("SELECT id FROM cases WHERE firm_id = $1 AND id = $2")
+                .bind(firm.get())
+                .bind(case_id.get())
+                .fetch_optional(&mut *tx)
+                .await?;
+            if exists.is_none() {
+                return Err(StoreError::NotFound);
+            }
+            for p in planned {
+                let source = serde_json::to_string(&p.source)
+                    .map_err(|e| corrupt("reminders", "source_json", e))?;
+                let previous: Option<(String, i64, String)> = sqlx::query_as(
+                    "SELECT state, send_at_ms, body FROM reminders WHERE reminder_key = $1",
+                )
+                .bind(p.key.as_str())
+                .fetch_optional(&mut *tx)
+                .await?;
+                match previous {
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO reminders (firm_id, case_id, event_id, reminder_key, source_json,
+                                 debtor_id, to_number, body, send_at_ms, event_starts_ms, state, due_ms,
+                                 attempts, updated_ms)
+                             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $9, 0, $11)",
+                        )
+                        .bind(firm.get())
+                        .bind(case_id.get())
+                        .bind(p.event_id.get())
+                        .bind(p.key.as_str())
+                        .bind(&source)
+                        .bind(p.debtor_id.get())
+                        .bind(p.to.as_e164())
+                        .bind(&p.body)
+                        .bind(ms(p.send_at))
+                        .bind(ms(p.event_starts_at))
+                        .bind(ms(now))
+                        .execute(&mut *tx)
+                        .await?;
+                        report.scheduled += 1;
+                    }
+                    Some((state, send_at_ms, body)) => {
+                        let revive = state == "cancelled";
+                        let changed = send_at_ms != ms(p.send_at) || body != p.body;
+                        if (state == "pending" && changed) || revive {
+                            sqlx::query(
+                                "UPDATE reminders SET state = 'pending', body = $1, send_at_ms = $2,
+                                        due_ms = $2, reason = NULL, updated_ms = $3
+                                 WHERE reminder_key = $4 AND firm_id = $5 AND state IN ('pending', 'cancelled')",
+                            )
+                            .bind(&p.body)
+                            .bind(ms(p.send_at))
+                            .bind(ms(now))
+                            .bind(p.key.as_str())
+                            .bind(firm.get())
+                            .execute(&mut *tx)
+                            .await?;
+                            if revive {
+                                report.scheduled += 1;
+                            } else {
+                                report.updated += 1;
+                            }
+                        }
+                    }
+                }
+            }
+            let pending: Vec<ReminderRow> = sqlx::query_as(&format!(
+                "SELECT {REMINDER_COLUMNS} FROM reminders
+                 WHERE firm_id = $1 AND case_id = $2 AND state = 'pending'"
+            ))
+            .bind(firm.get())
+            .bind(case_id.get())
+            .fetch_all(&mut *tx)
+            .await?;
+            for row in pending {
+                let record = row.into_record()?;
+                if planned.iter().any(|p| p.key == record.key) {
+                    continue;
+                }
+                if let Some(reason) = cancel_reason(&record) {
+                    sqlx::query(
+                        "UPDATE reminders SET state = 'cancelled', reason = $1, updated_ms = $2
+                         WHERE id = $3 AND state = 'pending'",
+                    )
+                    .bind(reason)
+                    .bind(ms(now))
+                    .bind(record.id)
+                    .execute(&mut *tx)
+                    .await?;
+                    report.cancelled += 1;
+                }
+            }
+            tx.commit().await?;
+        });
+        Ok(report)
+    }
+
+    /// Every reminder of a case, by due time: what is scheduled and what became of the
+    /// others.
+    pub async fn case_reminders(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+    ) -> Result<Vec<ReminderRecord>> {
+        let rows: Vec<ReminderRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "SELECT {REMINDER_COLUMNS} FROM reminders WHERE firm_id = $1 AND case_id = $2
+                 ORDER BY send_at_ms, id"
+            ))
+            .bind(firm.get())
+            .bind(case_id.get())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(ReminderRow::into_record).collect()
+    }
+
+    /// Claims up to `limit` reminders that are due at `now` (or whose lease expired)
+    /// for `owner`, holding them for `lease`.
+    pub async fn claim_due_reminders(
+        &self,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+        limit: u32,
+    ) -> Result<Vec<ClaimedReminder>> {
+        let lease_until = ms(now) + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let lock = match self.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let rows: Vec<ReminderRow> = on_pool!(self, pool => {
+            sqlx::query_as(&format!(
+                "UPDATE reminders SET state = 'claimed', lease_owner = $1, lease_until_ms = $2, updated_ms = $3
+                 WHERE id IN (
+                     SELECT id FROM reminders
+                     WHERE (state = 'pending' AND due_ms <= $3)
+                        OR (state = 'claimed' AND lease_until_ms < $3)
+                     ORDER BY due_ms LIMIT $4 {lock})
+                 RETURNING {REMINDER_COLUMNS}"
+            ))
+            .bind(owner)
+            .bind(lease_until)
+            .bind(ms(now))
+            .bind(i64::from(limit))
+            .fetch_all(pool)
+            .await?
+        });
+        let mut claimed = rows
+            .into_iter()
+            .map(ReminderRow::into_record)
+            .collect::<Result<Vec<_>>>()?;
+        claimed.sort_by_key(|r| (r.due_at, r.id));
+        Ok(claimed)
+    }
+
+    /// Records how a claimed reminder ended. Does nothing (and says so with `false`)
+    /// when `owner` no longer holds it: its lease expired and another worker took it.
+    pub async fn finish_reminder(
+        &self,
+        id: i64,
+        owner: &str,
+        outcome: &ReminderOutcome,
+        now: DateTime<Utc>,
+    ) -> Result<bool> {
+        let (state, due, attempt, reason, message_id): (
+            &str,
+            Option<i64>,
+            i64,
+            Option<&str>,
+            Option<i64>,
+        ) = match outcome {
+            ReminderOutcome::Sent { message_id } => ("sent", None, 1, None, Some(message_id.get())),
+            ReminderOutcome::Retry { at, reason } => {
+                ("pending", Some(ms(*at)), 1, Some(reason), None)
+            }
+            ReminderOutcome::Defer { until } => {
+                ("pending", Some(ms(*until)), 0, Some("quiet_hours"), None)
+            }
+            ReminderOutcome::Skipped { reason } => ("skipped", None, 0, Some(reason), None),
+            ReminderOutcome::Cancelled { reason } => ("cancelled", None, 0, Some(reason), None),
+            ReminderOutcome::Failed { reason, message_id } => (
+                "failed",
+                None,
+                1,
+                Some(reason),
+                message_id.map(MessageId::get),
+            ),
+        };
+        let done = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE reminders SET state = $1, due_ms = COALESCE($2, due_ms), attempts = attempts + $3,
+                        reason = $4, message_id = COALESCE($5, message_id), lease_owner = NULL,
+                        lease_until_ms = NULL, updated_ms = $6
+                 WHERE id = $7 AND state = 'claimed' AND lease_owner = $8",
+            )
+            .bind(state)
+            .bind(due)
+            .bind(attempt)
+            .bind(reason)
+            .bind(message_id)
+            .bind(ms(now))
+            .bind(id)
+            .bind(owner)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
+    /// Hands back every reminder `owner` holds (on shutdown), so others can take them at
+    /// once instead of after the lease.
+    pub async fn release_reminders(&self, owner: &str, now: DateTime<Utc>) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE reminders SET state = 'pending', lease_owner = NULL, lease_until_ms = NULL, updated_ms = $1
+                 WHERE state = 'claimed' AND lease_owner = $2",
+            )
+            .bind(ms(now))
+            .bind(owner)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    /// Cancels every pending reminder of a case (automatic reminders switched off).
+    pub async fn cancel_case_reminders(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+        reason: &str,
+        now: DateTime<Utc>,
+    ) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE reminders SET state = 'cancelled', reason = $1, updated_ms = $2
+                 WHERE firm_id = $3 AND case_id = $4 AND state = 'pending'",
+            )
+            .bind(reason)
+            .bind(ms(now))
+            .bind(firm.get())
+            .bind(case_id.get())
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+
+    /// Queue depth and lag: pending reminders, how many are due, and how long the
+    /// oldest due one has waited.
+    pub async fn reminder_queue(&self, now: DateTime<Utc>) -> Result<QueueStats> {
+        let (pending, due, oldest): (i64, i64, Option<i64>) = on_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT COUNT(*),
+                        COALESCE(SUM(CASE WHEN due_ms <= $1 THEN 1 ELSE 0 END), 0),
+                        MIN(CASE WHEN due_ms <= $1 THEN due_ms END)
+                 FROM reminders WHERE state IN ('pending', 'claimed')",
+            )
+            .bind(ms(now))
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(QueueStats {
+            pending: u64::try_from(pending).unwrap_or(0),
+            due: u64::try_from(due).unwrap_or(0),
+            oldest_due_lag: oldest
+                .map(|o| Duration::from_millis(u64::try_from(ms(now) - o).unwrap_or(0)))
+                .unwrap_or_default(),
+        })
+    }
+}
+
+/// The reminder queue at a moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct QueueStats {
+    /// Pending or claimed reminders.
+    pub pending: u64,
+    /// Of those, how many are due.
+    pub due: u64,
+    /// How long the oldest due one has waited.
+    pub oldest_due_lag: Duration,
+}

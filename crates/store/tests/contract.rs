@@ -1,0 +1,1001 @@
+//! The store contract: the same sentences, true on SQLite and on PostgreSQL.
+
+#![allow(clippy::unwrap_used)] // Test set-up: a failure is a test failure.
+
+use std::{collections::HashSet, time::Duration};
+
+use casewire_compliance::{Applied, ConsentChange, ConsentMethod, ConsentState};
+use casewire_model::{
+    AutomaticReminders, CaseEvent, CaseId, CaseNumber, CaseStatus, EmailAddress, EventDraft,
+    EventId, EventKind, FirmId, NumberClass, Offset, OffsetUnit, PersonName, PhoneKind,
+    PhoneNumber, Region, TextingNumber, TextingSettings,
+};
+use casewire_provider::{DeliveryStatus, ProviderMessageId};
+use casewire_scheduler::{PlannedReminder, ReminderKey, ReminderSource};
+use casewire_store::{
+    ApiKeyHash, EmailOutcome, FirmSettings, InboundInsert, MessageStatus, NewCase, NewDebtor,
+    NewFirm, NewInbound, NewOutbound, NewPhone, ReminderOutcome, ReminderState, SentBy,
+    StatusApplied, Store, StoreError,
+};
+use chrono::{DateTime, TimeZone, Utc};
+
+casewire_store::both_backends!(
+    a_firm_round_trips_and_its_numbers_find_it,
+    a_texting_number_belongs_to_one_firm,
+    another_firms_ids_are_not_found,
+    a_case_number_is_unique_within_a_firm,
+    a_joint_case_keeps_both_debtors_and_their_phones,
+    cases_are_searched_by_number_and_name,
+    phones_are_added_edited_and_removed,
+    replies_find_open_cases_most_recent_first,
+    the_same_webhook_twice_stores_one_message,
+    an_inbound_opt_out_blocks_the_number_and_cancels_its_reminders,
+    delivery_status_never_moves_backwards,
+    re_planning_inserts_updates_cancels_and_revives,
+    sent_reminders_are_never_re_planned,
+    a_claimed_reminder_is_claimed_once_until_its_lease_expires,
+    concurrent_workers_never_claim_one_reminder_twice,
+    emails_wait_in_the_outbox_until_sent,
+    api_keys_are_found_by_hash_until_revoked,
+    unmatched_texts_can_be_attached_to_a_case,
+    settings_round_trip,
+);
+
+fn t(h: u32, m: u32) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 3, 2, h, m, 0).unwrap()
+}
+
+fn number(s: &str) -> PhoneNumber {
+    PhoneNumber::parse(s, Region::US).unwrap()
+}
+
+fn new_firm(name: &str, texting: &str) -> NewFirm {
+    NewFirm {
+        name: name.into(),
+        time_zone: chrono_tz::America::Chicago,
+        region: Region::US,
+        numbers: vec![TextingNumber::new(number(texting), NumberClass::LongCode)],
+        notification_email: EmailAddress::parse("intake@example.com").unwrap(),
+        settings: FirmSettings::default(),
+    }
+}
+
+async fn firm(store: &Store) -> FirmId {
+    store
+        .create_firm(&new_firm("Rivera & Cole", "312-555-0100"), t(8, 0))
+        .await
+        .unwrap()
+        .firm
+        .id()
+}
+
+fn debtor(first: &str, phones: &[(&str, PhoneKind)]) -> NewDebtor {
+    NewDebtor {
+        name: PersonName::new(first, "Rivera").unwrap(),
+        email: None,
+        phones: phones
+            .iter()
+            .map(|(n, kind)| NewPhone {
+                number: number(n),
+                kind: *kind,
+            })
+            .collect(),
+        time_zone: None,
+    }
+}
+
+fn joint_case(case_number: &str) -> NewCase {
+    NewCase {
+        number: CaseNumber::parse(case_number).unwrap(),
+        title: "Maria and Luis Rivera".into(),
+        debtor: debtor(
+            "Maria",
+            &[
+                ("312-555-0101", PhoneKind::Mobile),
+                ("312-555-0199", PhoneKind::Home),
+            ],
+        ),
+        joint_debtor: Some(debtor("Luis", &[("312-555-0102", PhoneKind::Mobile)])),
+        texting: TextingSettings::default(),
+    }
+}
+
+async fn case(store: &Store, firm: FirmId) -> CaseId {
+    store
+        .create_case(firm, &joint_case("24-10345"), t(8, 0))
+        .await
+        .unwrap()
+        .id
+}
+
+async fn event(store: &Store, firm: FirmId, case_id: CaseId) -> CaseEvent {
+    let draft = EventDraft {
+        title: "Meeting of creditors",
+        kind: EventKind::parse("341 Meeting").unwrap(),
+        starts_at: Utc.with_ymd_and_hms(2026, 3, 20, 15, 0, 0).unwrap(),
+        ends_at: None,
+        time_zone: chrono_tz::America::Chicago,
+        location: Some("Room 1"),
+        reminders: vec![Offset::new(1, OffsetUnit::Days).unwrap()],
+    };
+    let e = CaseEvent::new(EventId::new(0), case_id, draft).unwrap();
+    store.insert_event(firm, &e).await.unwrap()
+}
+
+fn key(n: u32) -> ReminderKey {
+    ReminderKey::parse(&format!("rk1_{n:032x}")).unwrap()
+}
+
+fn planned(
+    n: u32,
+    event: &CaseEvent,
+    to: &str,
+    send_at: DateTime<Utc>,
+    body: &str,
+) -> PlannedReminder {
+    PlannedReminder {
+        key: key(n),
+        event_id: event.id,
+        source: ReminderSource::Event {
+            offset: Offset::new(1, OffsetUnit::Days).unwrap(),
+        },
+        debtor_id: casewire_model::DebtorId::new(1),
+        to: number(to),
+        send_at,
+        body: body.into(),
+        event_starts_at: event.starts_at,
+    }
+}
+
+fn pid(s: &str) -> ProviderMessageId {
+    ProviderMessageId::new(s).unwrap()
+}
+
+fn inbound<'a>(
+    provider_id: &'a ProviderMessageId,
+    from: &'a PhoneNumber,
+    to: &'a PhoneNumber,
+    body: &'a str,
+) -> NewInbound<'a> {
+    NewInbound {
+        provider_id,
+        from,
+        to,
+        body,
+        media_json: None,
+        case_id: None,
+        debtor_id: None,
+        note: None,
+        consent: None,
+        email_json: None,
+    }
+}
+
+async fn a_firm_round_trips_and_its_numbers_find_it(store: &Store) {
+    let created = store
+        .create_firm(&new_firm("Rivera & Cole", "312-555-0100"), t(8, 0))
+        .await
+        .unwrap();
+    let read = store.firm(created.firm.id()).await.unwrap();
+    assert_eq!(read.firm, created.firm);
+    assert_eq!(read.firm.name(), "Rivera & Cole");
+    assert_eq!(read.firm.time_zone(), chrono_tz::America::Chicago);
+    assert_eq!(
+        store.firm_by_number(&number("312-555-0100")).await.unwrap(),
+        Some(created.firm.id())
+    );
+    assert_eq!(
+        store.firm_by_number(&number("312-555-0999")).await.unwrap(),
+        None
+    );
+    assert!(matches!(
+        store.firm(FirmId::new(9999)).await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn a_texting_number_belongs_to_one_firm(store: &Store) {
+    firm(store).await;
+    let err = store
+        .create_firm(&new_firm("Other Firm", "312-555-0100"), t(8, 0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(
+        store.firm_ids().await.unwrap().len(),
+        1,
+        "nothing half-written"
+    );
+}
+
+async fn another_firms_ids_are_not_found(store: &Store) {
+    let mine = firm(store).await;
+    let case_id = case(store, mine).await;
+    let theirs = store
+        .create_firm(&new_firm("Other Firm", "415-555-0100"), t(8, 0))
+        .await
+        .unwrap()
+        .firm
+        .id();
+    assert!(matches!(
+        store.case(theirs, case_id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .set_texting(theirs, case_id, &TextingSettings::default())
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store
+            .set_case_status(theirs, case_id, CaseStatus::Closed)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    let mine_case = store.case(mine, case_id).await.unwrap();
+    let debtor_id = mine_case.debtors.iter().next().unwrap().id;
+    let phone = NewPhone {
+        number: number("312-555-0150"),
+        kind: PhoneKind::Mobile,
+    };
+    assert!(matches!(
+        store.add_phone(theirs, case_id, debtor_id, &phone).await,
+        Err(StoreError::NotFound)
+    ));
+    let e = event(store, mine, case_id).await;
+    assert!(matches!(
+        store.event(theirs, case_id, e.id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.update_event(theirs, &e).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(matches!(
+        store.insert_event(theirs, &e).await,
+        Err(StoreError::NotFound)
+    ));
+    assert!(
+        store
+            .thread(theirs, case_id, None, 50)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(store.cases(theirs, None, 50, 0).await.unwrap().is_empty());
+    assert!(
+        store
+            .case_reminders(theirs, case_id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let outbound = NewOutbound {
+        case_id: Some(case_id),
+        debtor_id: None,
+        from: &number("415-555-0100"),
+        to: &number("312-555-0101"),
+        body: "hello",
+        sent_by: SentBy::Api,
+        reminder_key: None,
+        refusal: None,
+    };
+    assert!(matches!(
+        store.insert_outbound(theirs, &outbound, t(9, 0)).await,
+        Err(StoreError::NotFound)
+    ));
+    // Nothing of the above changed the case.
+    assert_eq!(store.case(mine, case_id).await.unwrap(), mine_case);
+}
+
+async fn a_case_number_is_unique_within_a_firm(store: &Store) {
+    let firm_id = firm(store).await;
+    case(store, firm_id).await;
+    let err = store
+        .create_case(firm_id, &joint_case("24-10345"), t(9, 0))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, StoreError::Conflict(_)), "{err:?}");
+    assert_eq!(store.cases(firm_id, None, 50, 0).await.unwrap().len(), 1);
+    // Another firm may use the same number.
+    let other = store
+        .create_firm(&new_firm("Other Firm", "415-555-0100"), t(8, 0))
+        .await
+        .unwrap()
+        .firm
+        .id();
+    store
+        .create_case(other, &joint_case("24-10345"), t(9, 0))
+        .await
+        .unwrap();
+}
+
+async fn a_joint_case_keeps_both_debtors_and_their_phones(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let c = store.case(firm_id, case_id).await.unwrap();
+    assert!(c.debtors.is_joint());
+    let debtors: Vec<_> = c.debtors.iter().collect();
+    assert_eq!(debtors[0].name.first(), "Maria");
+    assert_eq!(debtors[1].name.first(), "Luis");
+    assert_eq!(debtors[0].phones.len(), 2);
+    assert_eq!(debtors[0].phones[1].kind, PhoneKind::Home);
+    assert_eq!(debtors[1].phones[0].number, number("312-555-0102"));
+    assert_eq!(c.status, CaseStatus::Open);
+    assert_eq!(c.texting.automatic_reminders, AutomaticReminders::On);
+}
+
+async fn cases_are_searched_by_number_and_name(store: &Store) {
+    let firm_id = firm(store).await;
+    case(store, firm_id).await;
+    let mut other = joint_case("25-00001");
+    other.title = "Chen".into();
+    other.debtor = debtor("Wei", &[]);
+    other.joint_debtor = None;
+    store.create_case(firm_id, &other, t(10, 0)).await.unwrap();
+
+    let all = store.cases(firm_id, None, 50, 0).await.unwrap();
+    assert_eq!(all.len(), 2);
+    assert_eq!(all[0].number.as_str(), "25-00001", "most recent first");
+    assert_eq!(all[1].debtor_names, ["Maria Rivera", "Luis Rivera"]);
+    let by_name = store.cases(firm_id, Some("luis riv"), 50, 0).await.unwrap();
+    assert_eq!(by_name.len(), 1);
+    assert_eq!(by_name[0].number.as_str(), "24-10345");
+    let by_number = store.cases(firm_id, Some("25-0"), 50, 0).await.unwrap();
+    assert_eq!(by_number.len(), 1);
+    assert!(
+        store
+            .cases(firm_id, Some("nobody"), 50, 0)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        store.cases(firm_id, None, 1, 1).await.unwrap().len(),
+        1,
+        "paged"
+    );
+}
+
+async fn phones_are_added_edited_and_removed(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let luis = store
+        .case(firm_id, case_id)
+        .await
+        .unwrap()
+        .debtors
+        .iter()
+        .nth(1)
+        .unwrap()
+        .id;
+    let id = store
+        .add_phone(
+            firm_id,
+            case_id,
+            luis,
+            &NewPhone {
+                number: number("312-555-0150"),
+                kind: PhoneKind::Work,
+            },
+        )
+        .await
+        .unwrap();
+    store
+        .update_phone(
+            firm_id,
+            case_id,
+            id,
+            &NewPhone {
+                number: number("312-555-0151"),
+                kind: PhoneKind::Mobile,
+            },
+        )
+        .await
+        .unwrap();
+    let c = store.case(firm_id, case_id).await.unwrap();
+    let phones = &c.debtors.get(luis).unwrap().phones;
+    assert_eq!(phones.len(), 2);
+    assert_eq!(phones[1].number, number("312-555-0151"));
+    assert_eq!(phones[1].kind, PhoneKind::Mobile);
+    store.remove_phone(firm_id, case_id, id).await.unwrap();
+    assert!(matches!(
+        store.remove_phone(firm_id, case_id, id).await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store
+            .case(firm_id, case_id)
+            .await
+            .unwrap()
+            .debtors
+            .get(luis)
+            .unwrap()
+            .phones
+            .len(),
+        1
+    );
+}
+
+async fn replies_find_open_cases_most_recent_first(store: &Store) {
+    let firm_id = firm(store).await;
+    let older = case(store, firm_id).await;
+    let newer = store
+        .create_case(firm_id, &joint_case("25-00002"), t(10, 0))
+        .await
+        .unwrap()
+        .id;
+    let maria = number("312-555-0101");
+    let found = store.open_cases_with_mobile(firm_id, &maria).await.unwrap();
+    assert_eq!(
+        found.iter().map(|(c, _)| *c).collect::<Vec<_>>(),
+        [newer, older]
+    );
+    // A home number never matches; a closed case never matches.
+    assert!(
+        store
+            .open_cases_with_mobile(firm_id, &number("312-555-0199"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    store
+        .set_case_status(firm_id, newer, CaseStatus::Closed)
+        .await
+        .unwrap();
+    let found = store.open_cases_with_mobile(firm_id, &maria).await.unwrap();
+    assert_eq!(found.iter().map(|(c, _)| *c).collect::<Vec<_>>(), [older]);
+}
+
+async fn the_same_webhook_twice_stores_one_message(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let id = pid("SM0001");
+    let (from, to) = (number("312-555-0101"), number("312-555-0100"));
+    let mut new = inbound(&id, &from, &to, "See you Tuesday");
+    new.case_id = Some(case_id);
+    new.email_json = Some("{\"to\":\"intake@example.com\"}");
+    let first = store.record_inbound(firm_id, &new, t(9, 0)).await.unwrap();
+    let InboundInsert::Inserted { id: message_id, .. } = first else {
+        panic!("first delivery must be stored: {first:?}");
+    };
+    let second = store.record_inbound(firm_id, &new, t(9, 1)).await.unwrap();
+    assert_eq!(second, InboundInsert::Duplicate { id: message_id });
+    let thread = store.thread(firm_id, case_id, None, 50).await.unwrap();
+    assert_eq!(thread.len(), 1);
+    assert_eq!(thread[0].status, MessageStatus::Received);
+    let emails = store
+        .claim_due_emails("w", t(9, 2), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(emails.len(), 1, "one email, not two");
+}
+
+async fn an_inbound_opt_out_blocks_the_number_and_cancels_its_reminders(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let e = event(store, firm_id, case_id).await;
+    let plan = [
+        planned(1, &e, "312-555-0101", t(20, 0), "to Maria"),
+        planned(2, &e, "312-555-0102", t(20, 0), "to Luis"),
+    ];
+    store
+        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("replanned"), t(9, 0))
+        .await
+        .unwrap();
+
+    let id = pid("SM0002");
+    let (from, to) = (number("312-555-0101"), number("312-555-0100"));
+    let mut new = inbound(&id, &from, &to, "STOP");
+    new.case_id = Some(case_id);
+    new.consent = Some(ConsentChange {
+        to: ConsentState::OptedOut,
+        at: t(9, 5),
+        method: ConsentMethod::Keyword {
+            keyword: "STOP".into(),
+        },
+        raw_text: Some("STOP".into()),
+        via_number: Some(to.clone()),
+    });
+    let result = store.record_inbound(firm_id, &new, t(9, 5)).await.unwrap();
+    let InboundInsert::Inserted {
+        consent: Some(Applied::Changed(transition)),
+        cancelled_reminders,
+        ..
+    } = result
+    else {
+        panic!("expected an applied opt-out: {result:?}");
+    };
+    assert_eq!(transition.from, ConsentState::Subscribed);
+    assert_eq!(transition.to, ConsentState::OptedOut);
+    assert_eq!(cancelled_reminders, 1, "only Maria's reminder");
+    assert_eq!(
+        store.consent_state(firm_id, &from).await.unwrap(),
+        ConsentState::OptedOut
+    );
+    assert_eq!(
+        store
+            .consent_state(firm_id, &number("312-555-0102"))
+            .await
+            .unwrap(),
+        ConsentState::Subscribed
+    );
+    let reminders = store.case_reminders(firm_id, case_id).await.unwrap();
+    let states: Vec<_> = reminders.iter().map(|r| (r.to.clone(), r.state)).collect();
+    assert!(states.contains(&(from.clone(), ReminderState::Cancelled)));
+    assert!(states.contains(&(number("312-555-0102"), ReminderState::Pending)));
+
+    // A second STOP changes nothing; START opts back in; the ledger keeps both steps.
+    let again = ConsentChange {
+        at: t(9, 6),
+        ..new.consent.clone().unwrap()
+    };
+    let (applied, _) = store
+        .apply_consent(firm_id, &from, again, t(9, 6))
+        .await
+        .unwrap();
+    assert_eq!(applied, Applied::Unchanged);
+    let start = ConsentChange {
+        to: ConsentState::Subscribed,
+        at: t(9, 7),
+        method: ConsentMethod::Keyword {
+            keyword: "START".into(),
+        },
+        raw_text: Some("START".into()),
+        via_number: None,
+    };
+    store
+        .apply_consent(firm_id, &from, start, t(9, 7))
+        .await
+        .unwrap();
+    let record = store.consent(firm_id, &from).await.unwrap();
+    assert_eq!(record.state, ConsentState::Subscribed);
+    assert_eq!(record.ledger.history().len(), 2);
+    // Consent is per firm.
+    let other = store
+        .create_firm(&new_firm("Other Firm", "415-555-0100"), t(8, 0))
+        .await
+        .unwrap()
+        .firm
+        .id();
+    assert!(
+        store
+            .consent(other, &from)
+            .await
+            .unwrap()
+            .ledger
+            .history()
+            .is_empty()
+    );
+}
+
+async fn delivery_status_never_moves_backwards(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let (from, to) = (number("312-555-0100"), number("312-555-0101"));
+    let out = NewOutbound {
+        case_id: Some(case_id),
+        debtor_id: None,
+        from: &from,
+        to: &to,
+        body: "Your hearing is Tuesday",
+        sent_by: SentBy::Api,
+        reminder_key: None,
+        refusal: None,
+    };
+    let id = store.insert_outbound(firm_id, &out, t(9, 0)).await.unwrap();
+    let sid = pid("SM0003");
+    store
+        .record_send_result(firm_id, id, Ok((&sid, DeliveryStatus::Queued)), t(9, 0))
+        .await
+        .unwrap();
+    let delivered = store
+        .apply_status(&sid, DeliveryStatus::Delivered, None, t(9, 1))
+        .await
+        .unwrap();
+    assert!(matches!(delivered, StatusApplied::Advanced { firm, .. } if firm == firm_id));
+    assert_eq!(
+        store
+            .apply_status(&sid, DeliveryStatus::Sent, None, t(9, 2))
+            .await
+            .unwrap(),
+        StatusApplied::Ignored
+    );
+    assert_eq!(
+        store
+            .apply_status(&pid("SMunknown"), DeliveryStatus::Sent, None, t(9, 2))
+            .await
+            .unwrap(),
+        StatusApplied::Unknown
+    );
+    let m = store.message(firm_id, id).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Delivery(DeliveryStatus::Delivered));
+    assert_eq!(m.provider_id.as_deref(), Some("SM0003"));
+}
+
+async fn re_planning_inserts_updates_cancels_and_revives(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let e = event(store, firm_id, case_id).await;
+    let a = planned(1, &e, "312-555-0101", t(20, 0), "A");
+    let b = planned(2, &e, "312-555-0102", t(20, 0), "B");
+    let report = store
+        .sync_case_reminders(
+            firm_id,
+            case_id,
+            &[a.clone(), b.clone()],
+            |_| Some("x"),
+            t(9, 0),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.scheduled, report.updated, report.cancelled),
+        (2, 0, 0)
+    );
+    // Same plan again: nothing changes.
+    let report = store
+        .sync_case_reminders(
+            firm_id,
+            case_id,
+            &[a.clone(), b.clone()],
+            |_| Some("x"),
+            t(9, 1),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.scheduled, report.updated, report.cancelled),
+        (0, 0, 0)
+    );
+    // A new body updates; a missing key is cancelled with the caller's reason.
+    let a2 = PlannedReminder {
+        body: "A, reworded".into(),
+        ..a.clone()
+    };
+    let report = store
+        .sync_case_reminders(
+            firm_id,
+            case_id,
+            std::slice::from_ref(&a2),
+            |_| Some("event_moved"),
+            t(9, 2),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.scheduled, report.updated, report.cancelled),
+        (0, 1, 1)
+    );
+    let rows = store.case_reminders(firm_id, case_id).await.unwrap();
+    let row_b = rows.iter().find(|r| r.key == b.key).unwrap();
+    assert_eq!(row_b.state, ReminderState::Cancelled);
+    assert_eq!(row_b.reason.as_deref(), Some("event_moved"));
+    // Planned again (reminders switched back on): revived.
+    let report = store
+        .sync_case_reminders(firm_id, case_id, &[a2, b.clone()], |_| Some("x"), t(9, 3))
+        .await
+        .unwrap();
+    assert_eq!(report.scheduled, 1);
+    let rows = store.case_reminders(firm_id, case_id).await.unwrap();
+    assert!(rows.iter().all(|r| r.state == ReminderState::Pending));
+    // An overdue reminder the caller keeps is not cancelled.
+    let report = store
+        .sync_case_reminders(firm_id, case_id, &[], |_| None, t(9, 4))
+        .await
+        .unwrap();
+    assert_eq!(report.cancelled, 0);
+}
+
+async fn sent_reminders_are_never_re_planned(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let e = event(store, firm_id, case_id).await;
+    let a = planned(1, &e, "312-555-0101", t(10, 0), "A");
+    store
+        .sync_case_reminders(
+            firm_id,
+            case_id,
+            std::slice::from_ref(&a),
+            |_| Some("x"),
+            t(9, 0),
+        )
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_due_reminders("w1", t(10, 0), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    let message_id = casewire_model::MessageId::new(1);
+    assert!(
+        store
+            .finish_reminder(
+                claimed[0].id,
+                "w1",
+                &ReminderOutcome::Sent { message_id },
+                t(10, 0)
+            )
+            .await
+            .unwrap()
+    );
+    let changed = PlannedReminder {
+        body: "A again".into(),
+        ..a
+    };
+    let report = store
+        .sync_case_reminders(firm_id, case_id, &[changed], |_| Some("x"), t(10, 1))
+        .await
+        .unwrap();
+    assert_eq!(report, Default::default());
+    let rows = store.case_reminders(firm_id, case_id).await.unwrap();
+    assert_eq!(rows[0].state, ReminderState::Sent);
+    assert_eq!(rows[0].body, "A");
+    assert_eq!(rows[0].attempts, 1);
+}
+
+async fn a_claimed_reminder_is_claimed_once_until_its_lease_expires(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let e = event(store, firm_id, case_id).await;
+    let plan = [
+        planned(1, &e, "312-555-0101", t(10, 0), "A"),
+        planned(2, &e, "312-555-0102", t(11, 0), "B"),
+    ];
+    store
+        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("x"), t(9, 0))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    assert!(
+        store
+            .claim_due_reminders("w1", t(9, 59), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "not due yet"
+    );
+    let first = store
+        .claim_due_reminders("w1", t(10, 0), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(first.len(), 1);
+    assert!(
+        store
+            .claim_due_reminders("w2", t(10, 0), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // w1 dies; after the lease another worker takes the reminder, and w1 can no longer
+    // finish it.
+    let taken = store
+        .claim_due_reminders("w2", t(10, 2), lease, 1)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    assert_eq!(taken[0].key, first[0].key);
+    let retry = ReminderOutcome::Retry {
+        at: t(10, 5),
+        reason: "transient".into(),
+    };
+    assert!(
+        !store
+            .finish_reminder(first[0].id, "w1", &retry, t(10, 2))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .finish_reminder(taken[0].id, "w2", &retry, t(10, 2))
+            .await
+            .unwrap()
+    );
+    let rows = store.case_reminders(firm_id, case_id).await.unwrap();
+    assert_eq!(rows[0].state, ReminderState::Pending);
+    assert_eq!(rows[0].due_at, t(10, 5));
+    assert_eq!(rows[0].attempts, 1);
+    // Released claims are claimable at once.
+    let again = store
+        .claim_due_reminders("w3", t(11, 0), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 2);
+    assert_eq!(store.release_reminders("w3", t(11, 0)).await.unwrap(), 2);
+    assert_eq!(
+        store
+            .claim_due_reminders("w4", t(11, 0), lease, 10)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+}
+
+async fn concurrent_workers_never_claim_one_reminder_twice(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let e = event(store, firm_id, case_id).await;
+    let plan: Vec<_> = (0..300)
+        .map(|n| planned(n, &e, "312-555-0101", t(10, 0), "A"))
+        .collect();
+    store
+        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("x"), t(9, 0))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let store = store.clone();
+        tasks.push(tokio::spawn(async move {
+            let owner = format!("w{w}");
+            let mut mine = Vec::new();
+            loop {
+                let batch = store
+                    .claim_due_reminders(&owner, t(10, 0), Duration::from_secs(600), 7)
+                    .await
+                    .unwrap();
+                if batch.is_empty() {
+                    break mine;
+                }
+                mine.extend(batch.into_iter().map(|r| r.id));
+            }
+        }));
+    }
+    let mut seen = HashSet::new();
+    let mut total = 0;
+    for task in tasks {
+        for id in task.await.unwrap() {
+            total += 1;
+            assert!(seen.insert(id), "reminder {id} claimed twice");
+        }
+    }
+    assert_eq!(total, 300);
+}
+
+async fn emails_wait_in_the_outbox_until_sent(store: &Store) {
+    let firm_id = firm(store).await;
+    store
+        .enqueue_email(firm_id, "{\"n\":1}", t(9, 0))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let claimed = store
+        .claim_due_emails("w", t(9, 0), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 1);
+    assert_eq!(claimed[0].email_json, "{\"n\":1}");
+    let retry = EmailOutcome::Retry {
+        at: t(9, 5),
+        error: "connection refused".into(),
+    };
+    assert!(
+        store
+            .finish_email(claimed[0].id, "w", &retry, t(9, 0))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_due_emails("w", t(9, 4), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let again = store
+        .claim_due_emails("w", t(9, 5), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempts, 1);
+    assert!(
+        store
+            .finish_email(again[0].id, "w", &EmailOutcome::Sent, t(9, 5))
+            .await
+            .unwrap()
+    );
+    assert!(
+        store
+            .claim_due_emails("w", t(12, 0), lease, 10)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(store.email_queue().await.unwrap(), (0, 0));
+}
+
+async fn api_keys_are_found_by_hash_until_revoked(store: &Store) {
+    let firm_id = firm(store).await;
+    let hash = ApiKeyHash("a1b2".into());
+    store
+        .add_api_key(firm_id, "cw_live_ab", &hash, t(9, 0))
+        .await
+        .unwrap();
+    assert_eq!(store.firm_for_api_key(&hash).await.unwrap(), Some(firm_id));
+    assert_eq!(
+        store
+            .firm_for_api_key(&ApiKeyHash("zz".into()))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(store.revoke_api_keys(firm_id, t(9, 1)).await.unwrap(), 1);
+    assert_eq!(store.firm_for_api_key(&hash).await.unwrap(), None);
+    assert!(matches!(
+        store
+            .add_api_key(FirmId::new(999), "x", &ApiKeyHash("q".into()), t(9, 0))
+            .await,
+        Err(StoreError::NotFound)
+    ));
+}
+
+async fn unmatched_texts_can_be_attached_to_a_case(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let id = pid("SM0009");
+    let (from, to) = (number("312-555-0177"), number("312-555-0100"));
+    let InboundInsert::Inserted { id: message, .. } = store
+        .record_inbound(firm_id, &inbound(&id, &from, &to, "who is this?"), t(9, 0))
+        .await
+        .unwrap()
+    else {
+        panic!("stored")
+    };
+    let inbox = store.unmatched(firm_id, None, 50).await.unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox[0].body, "who is this?");
+    let other = store
+        .create_firm(&new_firm("Other Firm", "415-555-0100"), t(8, 0))
+        .await
+        .unwrap()
+        .firm
+        .id();
+    assert!(matches!(
+        store.attach_to_case(other, message, case_id, None).await,
+        Err(StoreError::NotFound)
+    ));
+    store
+        .attach_to_case(firm_id, message, case_id, None)
+        .await
+        .unwrap();
+    assert!(store.unmatched(firm_id, None, 50).await.unwrap().is_empty());
+    assert_eq!(
+        store
+            .thread(firm_id, case_id, None, 50)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+async fn settings_round_trip(store: &Store) {
+    let firm_id = firm(store).await;
+    let mut settings = store.firm(firm_id).await.unwrap().settings;
+    settings
+        .keywords
+        .add(casewire_compliance::Intent::OptOut, "BAJA")
+        .unwrap();
+    store.set_firm_settings(firm_id, &settings).await.unwrap();
+    let read = store.firm(firm_id).await.unwrap().settings;
+    assert!(
+        read.keywords
+            .iter(casewire_compliance::Intent::OptOut)
+            .any(|k| k.as_str() == "BAJA")
+    );
+    store
+        .set_notification_email(firm_id, &EmailAddress::parse("new@example.com").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        store
+            .firm(firm_id)
+            .await
+            .unwrap()
+            .firm
+            .notification_email()
+            .as_str(),
+        "new@example.com"
+    );
+}
