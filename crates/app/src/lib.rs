@@ -19,6 +19,7 @@ mod inbound;
 mod planning;
 mod reminders;
 mod send;
+mod worker;
 
 use std::{sync::Arc, time::Duration};
 
@@ -35,6 +36,7 @@ pub use inbound::{InboundOutcome, ReplyDelivery};
 pub use planning::{EventInput, EventPatch, RecipeInput};
 pub use reminders::{ReminderPolicy, ReminderRun};
 pub use send::{RecipientOutcome, RecipientResult, SendOutcome, SendRequest, Sender};
+pub use worker::{WorkerPacing, WorkerTotals};
 
 /// Settings of the use-cases that come from the installation's configuration.
 #[derive(Debug, Clone)]

@@ -798,3 +798,50 @@ async fn a_provider_opt_out_report_blocks_the_number(store: &Store) {
     assert_eq!(consent.state, ConsentState::OptedOut);
     assert_eq!(consent.ledger.history().len(), 1);
 }
+
+mod worker_loop {
+    use super::*;
+    use casewire_app::WorkerPacing;
+
+    #[tokio::test]
+    async fn the_worker_loop_sends_due_reminders_and_emails_then_stops_when_told() {
+        let db = casewire_store::testing::sqlite().await;
+        let w = world(&db.store).await;
+        let case = joint_case(&w).await;
+        hearing(&w, case.id, &["1 day"]).await;
+        w.app
+            .receive_inbound(&inbound(LUIS, "ok"), ReplyDelivery::Provider)
+            .await
+            .unwrap();
+        w.clock
+            .set(Utc.with_ymd_and_hms(2026, 3, 9, 14, 31, 0).unwrap());
+        let mailer = Arc::new(MemoryMailer::new());
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let app = w.app.clone();
+        let loop_mailer = mailer.clone();
+        let handle = tokio::spawn(async move {
+            app.run_worker(
+                loop_mailer,
+                WorkerPacing {
+                    idle: std::time::Duration::from_millis(10),
+                    after_error: std::time::Duration::from_millis(10),
+                },
+                stop_rx,
+                |_, _| {},
+            )
+            .await
+        });
+        for _ in 0..500 {
+            if w.provider.sent().len() == 2 && mailer.sent().len() == 1 {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        stop_tx.send(true).unwrap();
+        let totals = handle.await.unwrap();
+        assert_eq!(totals.reminders.sent, 2);
+        assert_eq!(totals.emails.sent, 1);
+        assert_eq!(totals.errors, 0);
+        db.finish().await;
+    }
+}
