@@ -9,6 +9,28 @@ use sha2::{Digest, Sha256};
 
 use crate::{App, AppError, Result};
 
+/// A texting number as an admin enters it.
+#[derive(Debug, Clone)]
+pub struct TextingNumberInput {
+    /// The number as typed.
+    pub number: String,
+    /// Long code (the default), toll-free or short code.
+    pub class: Option<NumberClass>,
+    /// Segments per second; the class's usual rate when `None`.
+    pub rate: Option<f64>,
+}
+
+impl TextingNumberInput {
+    /// A long code at its usual rate.
+    pub fn long_code(number: impl Into<String>) -> Self {
+        TextingNumberInput {
+            number: number.into(),
+            class: None,
+            rate: None,
+        }
+    }
+}
+
 /// A firm as an admin describes it.
 #[derive(Debug, Clone)]
 pub struct FirmInput {
@@ -18,9 +40,8 @@ pub struct FirmInput {
     pub time_zone: String,
     /// Region for numbers without a country code (`US` when `None`).
     pub region: Option<String>,
-    /// Texting numbers as typed, each with its class (long code when `None`) and rate
-    /// (the class's usual rate when `None`).
-    pub texting_numbers: Vec<(String, Option<NumberClass>, Option<f64>)>,
+    /// Texting numbers.
+    pub texting_numbers: Vec<TextingNumberInput>,
     /// Default notification email.
     pub notification_email: String,
 }
@@ -61,29 +82,37 @@ fn new_key() -> Result<ApiKey> {
 
 /// Parses the texting numbers of a firm input.
 pub(crate) fn texting_numbers(
-    input: &[(String, Option<NumberClass>, Option<f64>)],
+    input: &[TextingNumberInput],
     region: Region,
 ) -> Result<Vec<TextingNumber>> {
     input
         .iter()
         .enumerate()
-        .map(|(i, (number, class, rate))| {
-            let field = format!("texting_numbers[{i}]");
-            let number = PhoneNumber::parse(number, region)
-                .map_err(|e| AppError::invalid(format!("{field}.number"), e))?;
-            let class = class.unwrap_or(NumberClass::LongCode);
-            let rate = match rate {
-                Some(r) => {
-                    SendRate::new(*r).map_err(|e| AppError::invalid(format!("{field}.rate"), e))?
-                }
-                None => class.default_rate(),
-            };
-            Ok(TextingNumber {
-                number,
-                class,
-                rate,
-            })
-        })
+        .map(
+            |(
+                i,
+                TextingNumberInput {
+                    number,
+                    class,
+                    rate,
+                },
+            )| {
+                let field = format!("texting_numbers[{i}]");
+                let number = PhoneNumber::parse(number, region)
+                    .map_err(|e| AppError::invalid(format!("{field}.number"), e))?;
+                let class = class.unwrap_or(NumberClass::LongCode);
+                let rate = match rate {
+                    Some(r) => SendRate::new(*r)
+                        .map_err(|e| AppError::invalid(format!("{field}.rate"), e))?,
+                    None => class.default_rate(),
+                };
+                Ok(TextingNumber {
+                    number,
+                    class,
+                    rate,
+                })
+            },
+        )
         .collect()
 }
 
@@ -175,5 +204,118 @@ mod tests {
         assert_eq!(hash_key(&a.token), hash_key(&a.token));
         assert_ne!(hash_key(&a.token).0, a.token);
         assert!(!format!("{a:?}").contains(&a.token));
+    }
+}
+
+/// Changes to a firm's settings; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct FirmPatch {
+    /// Default notification email.
+    pub notification_email: Option<String>,
+    /// The texting numbers, replacing the current list (at least one).
+    pub texting_numbers: Option<Vec<TextingNumberInput>>,
+    /// The local hours automatic texts may land in, as `("08:00", "21:00")`.
+    pub quiet_hours: Option<(String, String)>,
+    /// Whether the firm sends its own keyword replies.
+    pub reply_mode: Option<casewire_compliance::ReplyMode>,
+    /// New reply templates (opt-out, opt-in, help); `None` keeps each.
+    pub replies: [Option<String>; 3],
+    /// The firm's own keywords added to the defaults: opt-out, opt-in, help.
+    pub extra_keywords: Option<[Vec<String>; 3]>,
+    /// The per-event reminder template.
+    pub event_template: Option<String>,
+}
+
+impl App {
+    /// Changes a firm's settings. Everything is checked before anything is written.
+    pub async fn update_firm(&self, firm: FirmId, patch: &FirmPatch) -> Result<FirmRecord> {
+        use casewire_compliance::{Intent, Keywords, QuietHours, ReplyTemplate};
+
+        let record = self.firm(firm).await?;
+        let mut settings = record.settings.clone();
+        let email = patch
+            .notification_email
+            .as_deref()
+            .map(EmailAddress::parse)
+            .transpose()
+            .map_err(|e| AppError::invalid("notification_email", e))?;
+        let numbers = patch
+            .texting_numbers
+            .as_deref()
+            .map(|n| texting_numbers(n, record.firm.region()))
+            .transpose()?;
+        if let Some(numbers) = &numbers {
+            casewire_model::Firm::new(
+                firm,
+                record.firm.name(),
+                record.firm.time_zone(),
+                record.firm.region(),
+                numbers.clone(),
+                record.firm.notification_email().clone(),
+            )
+            .map_err(|e| AppError::invalid("texting_numbers", e))?;
+        }
+        if let Some((start, end)) = &patch.quiet_hours {
+            let parse = |v: &str, field: &str| {
+                chrono::NaiveTime::parse_from_str(v.trim(), "%H:%M")
+                    .map_err(|_| AppError::invalid(field, "expected a local time such as 08:00"))
+            };
+            settings.quiet_hours = QuietHours::new(
+                parse(start, "quiet_hours.start")?,
+                parse(end, "quiet_hours.end")?,
+            )
+            .map_err(|e| AppError::invalid("quiet_hours", e))?;
+        }
+        if let Some(mode) = patch.reply_mode {
+            settings.replies.mode = mode;
+        }
+        let [opt_out, opt_in, help] = &patch.replies;
+        for (value, slot, field) in [
+            (
+                opt_out,
+                &mut settings.replies.opt_out,
+                "keyword_replies.opt_out",
+            ),
+            (
+                opt_in,
+                &mut settings.replies.opt_in,
+                "keyword_replies.opt_in",
+            ),
+            (help, &mut settings.replies.help, "keyword_replies.help"),
+        ] {
+            if let Some(text) = value {
+                *slot = ReplyTemplate::parse(text).map_err(|e| AppError::invalid(field, e))?;
+            }
+        }
+        if let Some(extra) = &patch.extra_keywords {
+            let mut keywords = Keywords::default();
+            for (intent, words) in [Intent::OptOut, Intent::OptIn, Intent::Help]
+                .into_iter()
+                .zip(extra)
+            {
+                for (i, word) in words.iter().enumerate() {
+                    keywords.add(intent, word).map_err(|e| {
+                        AppError::invalid(format!("keywords.{}[{i}]", intent.as_str()), e)
+                    })?;
+                }
+            }
+            settings.keywords = keywords;
+        }
+        if let Some(template) = &patch.event_template {
+            settings.event_template = casewire_scheduler::Template::parse(template)
+                .map_err(|e| AppError::invalid("event_template", e))?;
+        }
+
+        if let Some(numbers) = &numbers {
+            self.store.set_texting_numbers(firm, numbers).await?;
+        }
+        if let Some(email) = &email {
+            self.store.set_notification_email(firm, email).await?;
+        }
+        self.store.set_firm_settings(firm, &settings).await?;
+        if patch.event_template.is_some() {
+            self.replan_firm(firm).await?;
+        }
+        self.firm(firm).await
     }
 }

@@ -31,7 +31,7 @@ pub use cases::{CaseInput, DebtorInput, PhoneInput};
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use emails::EmailRun;
 pub use error::{AppError, Result};
-pub use firms::{ApiKey, FirmInput};
+pub use firms::{ApiKey, FirmInput, FirmPatch, TextingNumberInput};
 pub use inbound::{InboundOutcome, ReplyDelivery};
 pub use planning::{EventInput, EventPatch, RecipeInput};
 pub use reminders::{ReminderPolicy, ReminderRun};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use casewire_app::{
     App, AppConfig, AppError, Backoff, CaseInput, DebtorInput, EventInput, EventPatch, FirmInput,
     InboundOutcome, ManualClock, PhoneInput, RecipeInput, ReminderPolicy, ReplyDelivery,
-    SendRequest, Sender,
+    SendRequest, Sender, TextingNumberInput,
 };
 use casewire_compliance::{Applied, ConsentState};
 use casewire_model::{Case, CaseId, EmailAddress, FirmId, PhoneNumber, Region};
@@ -91,7 +91,7 @@ async fn world(store: &Store) -> World {
             name: "Rivera & Cole".into(),
             time_zone: "America/Chicago".into(),
             region: None,
-            texting_numbers: vec![("(312) 555-0100".into(), None, None)],
+            texting_numbers: vec![TextingNumberInput::long_code("(312) 555-0100")],
             notification_email: "intake@example.com".into(),
         })
         .await
@@ -734,7 +734,7 @@ async fn another_firms_case_is_not_found(store: &Store) {
             name: "Other Firm".into(),
             time_zone: "America/New_York".into(),
             region: None,
-            texting_numbers: vec![("(212) 555-0100".into(), None, None)],
+            texting_numbers: vec![TextingNumberInput::long_code("(212) 555-0100")],
             notification_email: "other@example.com".into(),
         })
         .await

@@ -14,8 +14,9 @@ use thiserror::Error;
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum SendError {
     /// The provider definitely did not accept the message and a later attempt may work:
-    /// the connection was refused before the request was written, a 503 with
-    /// `Retry-After`, Twilio 20429 (too many concurrent requests). Safe to retry.
+    /// the connection was refused before the request was written, Twilio 20429 (too many
+    /// concurrent requests). Safe to retry. (A 5xx answer is [`SendError::Uncertain`]:
+    /// the provider may have accepted the message before failing.)
     #[error("temporary provider failure{}: {message}", code_suffix(.code))]
     Transient {
         /// How long the provider asked us to wait, if it said.

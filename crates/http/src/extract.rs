@@ -1,0 +1,65 @@
+//! Request extractors: JSON bodies and query strings whose rejections are API errors,
+//! and the firm behind a bearer key.
+
+use axum::{
+    extract::{FromRequest, FromRequestParts, Request},
+    http::{header::AUTHORIZATION, request::Parts},
+};
+use casewire_model::FirmId;
+use serde::de::DeserializeOwned;
+
+use crate::{AppState, error::ApiError};
+
+/// A JSON body; a malformed one, a wrong type or an unknown field is a 400 that says
+/// which.
+pub(crate) struct ApiJson<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for ApiJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::Json::<T>::from_request(req, state).await {
+            Ok(axum::Json(value)) => Ok(ApiJson(value)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
+    }
+}
+
+/// A query string; a malformed one is a 400.
+pub(crate) struct ApiQuery<T>(pub(crate) T);
+
+impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        serde_urlencoded::from_str(query)
+            .map(ApiQuery)
+            .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
+    }
+}
+
+/// The firm whose API key authorised the request.
+pub(crate) struct Firm(pub(crate) FirmId);
+
+impl FromRequestParts<AppState> for Firm {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let token = parts
+            .headers
+            .get(AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(str::trim)
+            .ok_or_else(ApiError::unauthorized)?;
+        match state.app.authenticate(token).await {
+            Ok(Some(firm)) => Ok(Firm(firm)),
+            Ok(None) => Err(ApiError::unauthorized()),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
