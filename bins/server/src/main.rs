@@ -9,7 +9,8 @@ use std::{path::PathBuf, sync::Arc};
 
 use anyhow::{Context, Result, bail};
 use casewire_app::{
-    App, FirmInput, InboundOutcome, ReplyDelivery, SystemClock, TextingNumberInput, WorkerPacing,
+    App, FirmInput, InboundOutcome, Ingest, ReplyDelivery, SystemClock, TextingNumberInput,
+    WorkerPacing,
 };
 use casewire_config::Config;
 use casewire_http::{AppState, Metrics, TwilioWebhooks};
@@ -167,6 +168,7 @@ async fn serve(
         });
     let state = AppState {
         app: app.clone(),
+        ingest: Ingest::start(app.clone(), ReplyDelivery::Response, 256),
         twilio,
         metrics: metrics.clone(),
     };

@@ -29,6 +29,10 @@ pub enum AppError {
     /// The case has nobody to text: no debtor has a mobile number.
     #[error("no debtor on this case has a mobile number")]
     NoRecipients,
+    /// A shared service is not available right now (a failed batch write, a stopped
+    /// task): the caller may retry.
+    #[error("temporarily unavailable: {0}")]
+    Unavailable(String),
     /// The store failed.
     #[error("storage failed: {0}")]
     Store(#[source] StoreError),

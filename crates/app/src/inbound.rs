@@ -5,10 +5,12 @@ use casewire_compliance::{
     Applied, Classification, Classifier, ConsentChange, ConsentMethod, ConsentState, Detection,
     Intent, ReplyMode,
 };
-use casewire_model::{CaseId, FirmId, MessageId};
+use std::{collections::HashMap, sync::Arc};
+
+use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber};
 use casewire_notify::{ReplyNotice, reply_notification};
 use casewire_provider::{InboundMessage, KeywordHint};
-use casewire_store::{InboundInsert, NewInbound, NewOutbound, SentBy};
+use casewire_store::{FirmRecord, InboundInsert, NewInbound, NewOutbound, SentBy};
 
 use crate::{App, AppError, Result};
 
@@ -98,6 +100,25 @@ fn consent_change(
     })
 }
 
+/// What the read half of receiving a text worked out, before anything is written.
+struct Prepared {
+    firm: FirmId,
+    record: Arc<FirmRecord>,
+    matched: Option<(CaseId, DebtorId)>,
+    classification: Classification,
+    change: Option<ConsentChange>,
+    note: Option<String>,
+    email_json: String,
+    media_json: Option<String>,
+}
+
+/// Firm look-ups shared by the texts of one batch.
+#[derive(Default)]
+struct FirmCache {
+    by_number: HashMap<PhoneNumber, Option<FirmId>>,
+    firms: HashMap<FirmId, (Arc<FirmRecord>, Arc<Classifier>)>,
+}
+
 impl App {
     /// Receives an inbound text from the provider.
     pub async fn receive_inbound(
@@ -105,18 +126,110 @@ impl App {
         message: &InboundMessage,
         delivery: ReplyDelivery,
     ) -> Result<InboundOutcome> {
-        let Some(firm) = self.store.firm_by_number(&message.to).await? else {
-            tracing::warn!(to = ?message.to, "inbound text to a number no firm texts from");
-            return Ok(InboundOutcome::UnknownNumber);
-        };
-        let record = self.firm(firm).await?;
-        let now = self.now();
-        let matches = self
-            .store
-            .open_cases_with_mobile(firm, &message.from)
+        let mut results = self
+            .receive_inbound_batch(std::slice::from_ref(message), delivery)
             .await?;
-        let matched = matches.first().copied();
-        let classifier = Classifier::new(record.settings.keywords.clone());
+        results.pop().unwrap_or(Err(AppError::NotFound("message")))
+    }
+
+    /// Receives many inbound texts with one durable write for all of them (group
+    /// commit): each is matched, classified and rendered first, then every message,
+    /// consent change and email of the batch is stored in one transaction, then keyword
+    /// replies and re-planning follow. The outcome of each text is what
+    /// [`App::receive_inbound`] would have given. The outer error means the batch's
+    /// transaction failed and none of them was stored.
+    pub async fn receive_inbound_batch(
+        &self,
+        messages: &[InboundMessage],
+        delivery: ReplyDelivery,
+    ) -> Result<Vec<Result<InboundOutcome>>> {
+        let now = self.now();
+        let mut cache = FirmCache::default();
+        let mut prepared: Vec<Result<Option<Prepared>>> = Vec::with_capacity(messages.len());
+        for message in messages {
+            prepared.push(self.prepare_inbound(message, now, &mut cache).await);
+        }
+        let writes: Vec<(FirmId, NewInbound<'_>)> = messages
+            .iter()
+            .zip(&prepared)
+            .filter_map(|(message, p)| match p {
+                Ok(Some(p)) => Some((
+                    p.firm,
+                    NewInbound {
+                        provider_id: &message.provider_id,
+                        from: &message.from,
+                        to: &message.to,
+                        body: &message.body,
+                        media_json: p.media_json.as_deref(),
+                        case_id: p.matched.map(|(c, _)| c),
+                        debtor_id: p.matched.map(|(_, d)| d),
+                        note: p.note.as_deref(),
+                        consent: p.change.clone(),
+                        email_json: Some(&p.email_json),
+                    },
+                )),
+                _ => None,
+            })
+            .collect();
+        let mut stored = if writes.is_empty() {
+            Vec::new()
+        } else {
+            self.store.record_inbound_batch(&writes, now).await?
+        }
+        .into_iter();
+        drop(writes);
+
+        let mut outcomes = Vec::with_capacity(messages.len());
+        for (message, prepared) in messages.iter().zip(prepared) {
+            let outcome = match prepared {
+                Err(e) => Err(e),
+                Ok(None) => {
+                    tracing::warn!(to = ?message.to, "inbound text to a number no firm texts from");
+                    Ok(InboundOutcome::UnknownNumber)
+                }
+                Ok(Some(p)) => match stored.next() {
+                    None => Err(AppError::NotFound("stored message")),
+                    Some(Err(e)) => Err(e.into()),
+                    Some(Ok(inserted)) => self.after_inbound(message, p, inserted, delivery).await,
+                },
+            };
+            outcomes.push(outcome);
+        }
+        Ok(outcomes)
+    }
+
+    /// The read half: firm, case, classification, consent change, email. Writes
+    /// nothing. `None` when no firm texts from the number it was sent to.
+    async fn prepare_inbound(
+        &self,
+        message: &InboundMessage,
+        now: chrono::DateTime<chrono::Utc>,
+        cache: &mut FirmCache,
+    ) -> Result<Option<Prepared>> {
+        let firm = match cache.by_number.get(&message.to) {
+            Some(f) => *f,
+            None => {
+                let f = self.store.firm_by_number(&message.to).await?;
+                cache.by_number.insert(message.to.clone(), f);
+                f
+            }
+        };
+        let Some(firm) = firm else {
+            return Ok(None);
+        };
+        let (record, classifier) = match cache.firms.get(&firm) {
+            Some(entry) => entry.clone(),
+            None => {
+                let record = Arc::new(self.firm(firm).await?);
+                let classifier = Arc::new(Classifier::new(record.settings.keywords.clone()));
+                cache
+                    .firms
+                    .insert(firm, (record.clone(), classifier.clone()));
+                (record, classifier)
+            }
+        };
+        let matches = self.store.reply_matches(firm, &message.from).await?;
+        let first = matches.first();
         let classification = classifier.classify(&message.body);
         let change = consent_change(&classification, message.keyword_hint, message, now);
 
@@ -142,38 +255,29 @@ impl App {
         }
         let note = (!notes.is_empty()).then(|| notes.join(" "));
 
-        let case = match matched {
-            Some((case_id, _)) => Some(self.store.case(firm, case_id).await?),
-            None => None,
-        };
-        let client_name = case
-            .as_ref()
-            .zip(matched)
-            .and_then(|(c, (_, debtor))| c.debtors.get(debtor).map(|d| d.name.full()));
-        let to = case
-            .as_ref()
-            .map(|c| c.notification_address(&record.firm).clone())
+        let client_name = first.map(|m| m.debtor_name.full());
+        let to = first
+            .and_then(|m| m.notification_email.clone())
             .unwrap_or_else(|| record.firm.notification_email().clone());
-        let case_url = match (&self.config.public_url, matched) {
-            (Some(base), Some((case_id, _))) => {
-                Some(format!("{}/cases/{case_id}", base.trim_end_matches('/')))
-            }
+        let case_url = match (&self.config.public_url, first) {
+            (Some(base), Some(m)) => Some(format!(
+                "{}/cases/{}",
+                base.trim_end_matches('/'),
+                m.case_id
+            )),
             (Some(base), None) => Some(format!("{}/inbox", base.trim_end_matches('/'))),
             _ => None,
         };
-        let received_at = now.with_timezone(&record.firm.time_zone());
         let email = reply_notification(
             &ReplyNotice {
                 firm_name: record.firm.name(),
-                case_number: case.as_ref().map_or("", |c| c.number.as_str()),
-                case_title: case
-                    .as_ref()
-                    .map_or("Unmatched inbox", |c| c.title.as_str()),
+                case_number: first.map_or("", |m| m.case_number.as_str()),
+                case_title: first.map_or("Unmatched inbox", |m| m.case_title.as_str()),
                 case_url: case_url.as_deref(),
                 client_name: client_name.as_deref(),
                 from_number: &message.from,
                 body: &message.body,
-                received_at,
+                received_at: now.with_timezone(&record.firm.time_zone()),
                 media_count: message.media.len(),
                 note: note.as_deref(),
             },
@@ -191,26 +295,27 @@ impl App {
             .then(|| serde_json::to_string(&message.media))
             .transpose()
             .map_err(|e| AppError::invalid("media", e))?;
+        Ok(Some(Prepared {
+            firm,
+            record,
+            matched: first.map(|m| (m.case_id, m.debtor_id)),
+            classification,
+            change,
+            note,
+            email_json,
+            media_json,
+        }))
+    }
 
-        let inserted = self
-            .store
-            .record_inbound(
-                firm,
-                &NewInbound {
-                    provider_id: &message.provider_id,
-                    from: &message.from,
-                    to: &message.to,
-                    body: &message.body,
-                    media_json: media_json.as_deref(),
-                    case_id: matched.map(|(c, _)| c),
-                    debtor_id: matched.map(|(_, d)| d),
-                    note: note.as_deref(),
-                    consent: change,
-                    email_json: Some(&email_json),
-                },
-                now,
-            )
-            .await?;
+    /// What follows a stored text: re-planning after an opt-in, the keyword reply.
+    async fn after_inbound(
+        &self,
+        message: &InboundMessage,
+        p: Prepared,
+        inserted: InboundInsert,
+        delivery: ReplyDelivery,
+    ) -> Result<InboundOutcome> {
+        let firm = p.firm;
         let (message_id, consent, cancelled) = match inserted {
             InboundInsert::Duplicate { id } => {
                 tracing::info!(firm = %firm, message = %id, "duplicate inbound text ignored");
@@ -225,8 +330,8 @@ impl App {
         tracing::info!(
             firm = %firm,
             message = %message_id,
-            case = ?matched.map(|(c, _)| c),
-            intent = ?classification.intent(),
+            case = ?p.matched.map(|(c, _)| c),
+            intent = ?p.classification.intent(),
             cancelled_reminders = cancelled,
             "inbound text stored"
         );
@@ -242,7 +347,7 @@ impl App {
             }
         }
 
-        let reply_intent = match (&classification, &consent) {
+        let reply_intent = match (&p.classification, &consent) {
             (_, Some(Applied::Changed(t))) if t.to == ConsentState::OptedOut => {
                 Some(Intent::OptOut)
             }
@@ -252,15 +357,17 @@ impl App {
             (Classification::Help { .. }, _) => Some(Intent::Help),
             _ => None,
         };
+        let record = &p.record;
+        // When the provider recognised the keyword itself (Twilio's default opt-out
+        // handling), it has already answered: a second answer would confuse the client.
+        let firm_answers =
+            record.settings.replies.mode == ReplyMode::Send && message.keyword_hint.is_none();
         let mut reply = None;
-        if let Some(intent) =
-            reply_intent.filter(|_| record.settings.replies.mode == ReplyMode::Send)
-        {
-            let from = &record.firm.primary_number().number;
+        if let Some(intent) = reply_intent.filter(|_| firm_answers) {
             let from = if record.firm.owns_number(&message.to) {
                 &message.to
             } else {
-                from
+                &record.firm.primary_number().number
             };
             if let Some(text) = record
                 .settings
@@ -274,8 +381,8 @@ impl App {
                     .insert_outbound(
                         firm,
                         &NewOutbound {
-                            case_id: matched.map(|(c, _)| c),
-                            debtor_id: matched.map(|(_, d)| d),
+                            case_id: p.matched.map(|(c, _)| c),
+                            debtor_id: p.matched.map(|(_, d)| d),
                             from,
                             to: &message.from,
                             body: &text,
@@ -286,9 +393,16 @@ impl App {
                         self.now(),
                     )
                     .await?;
-                if delivery == ReplyDelivery::Provider {
-                    self.deliver(firm, reply_id, from, &message.from, &text, None)
-                        .await?;
+                match delivery {
+                    ReplyDelivery::Provider => {
+                        self.deliver(firm, reply_id, from, &message.from, &text, None)
+                            .await?;
+                    }
+                    ReplyDelivery::Response => {
+                        self.store
+                            .mark_sent_in_response(firm, reply_id, self.now())
+                            .await?;
+                    }
                 }
                 reply = Some(text);
             }
@@ -296,8 +410,8 @@ impl App {
         Ok(InboundOutcome::Stored {
             firm,
             message_id,
-            case_id: matched.map(|(c, _)| c),
-            classification,
+            case_id: p.matched.map(|(c, _)| c),
+            classification: p.classification,
             consent,
             reply,
         })

@@ -37,6 +37,7 @@ casewire_store::both_backends!(
     another_firms_case_is_not_found,
     an_invalid_phone_number_changes_nothing,
     a_provider_opt_out_report_blocks_the_number,
+    a_batch_of_replies_gives_each_its_own_outcome,
 );
 
 /// Monday 2 March 2026, 15:00 UTC = 09:00 in Chicago.
@@ -797,6 +798,68 @@ async fn a_provider_opt_out_report_blocks_the_number(store: &Store) {
     let consent = w.app.store().consent(w.firm, &number(LUIS)).await.unwrap();
     assert_eq!(consent.state, ConsentState::OptedOut);
     assert_eq!(consent.ledger.history().len(), 1);
+}
+
+async fn a_batch_of_replies_gives_each_its_own_outcome(store: &Store) {
+    let w = world(store).await;
+    let case = joint_case(&w).await;
+    let hello = inbound(LUIS, "hello");
+    let mut stray = inbound(MARIA, "wrong firm");
+    stray.to = number("+13125550999");
+    let batch = vec![
+        inbound(MARIA, "STOP"),
+        hello.clone(),
+        hello.clone(),
+        stray,
+        inbound("+13125550177", "who is this"),
+    ];
+    let outcomes = w
+        .app
+        .receive_inbound_batch(&batch, ReplyDelivery::Response)
+        .await
+        .unwrap();
+    assert_eq!(outcomes.len(), 5);
+    assert!(
+        matches!(&outcomes[0], Ok(InboundOutcome::Stored { reply: Some(_), case_id: Some(c), .. }) if *c == case.id)
+    );
+    assert!(matches!(
+        &outcomes[1],
+        Ok(InboundOutcome::Stored { reply: None, .. })
+    ));
+    assert!(
+        matches!(&outcomes[2], Ok(InboundOutcome::Duplicate { .. })),
+        "{:?}",
+        outcomes[2]
+    );
+    assert!(matches!(&outcomes[3], Ok(InboundOutcome::UnknownNumber)));
+    assert!(matches!(
+        &outcomes[4],
+        Ok(InboundOutcome::Stored { case_id: None, .. })
+    ));
+    assert_eq!(
+        w.app
+            .store()
+            .consent_state(w.firm, &number(MARIA))
+            .await
+            .unwrap(),
+        ConsentState::OptedOut
+    );
+    // The confirmation went out in the response, and is recorded as sent.
+    assert!(w.provider.sent().is_empty());
+    let thread = w
+        .app
+        .store()
+        .thread(w.firm, case.id, None, 50)
+        .await
+        .unwrap();
+    assert!(
+        thread
+            .iter()
+            .any(|m| m.direction == casewire_store::Direction::Outbound
+                && m.status == MessageStatus::Delivery(casewire_provider::DeliveryStatus::Sent))
+    );
+    let mailer = MemoryMailer::new();
+    assert_eq!(w.app.deliver_emails_once(&mailer).await.unwrap().sent, 3);
 }
 
 mod worker_loop {

@@ -96,6 +96,14 @@ impl From<AppError> for ApiError {
                 "no_recipients",
                 "no debtor on this case has a mobile number; add one first",
             ),
+            AppError::Unavailable(reason) => {
+                tracing::error!(%reason, "service unavailable");
+                ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "unavailable",
+                    "the server cannot store this right now; retry",
+                )
+            }
             AppError::Store(e) => ApiError::internal(&e),
         }
     }

@@ -19,7 +19,7 @@ use axum::{
     Router,
     routing::{get, patch, post},
 };
-use casewire_app::App;
+use casewire_app::{App, Ingest};
 
 pub use error::{ApiError, ApiResult};
 pub use metrics::Metrics;
@@ -33,6 +33,8 @@ pub struct AppState {
     /// Twilio webhook validation, when Twilio is the provider. Without it the webhook
     /// routes answer 404.
     pub twilio: Option<Arc<TwilioWebhooks>>,
+    /// The group-commit front of inbound texts (webhooks go through it).
+    pub ingest: Ingest,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
 }

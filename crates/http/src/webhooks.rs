@@ -8,7 +8,7 @@ use axum::{
     http::{HeaderMap, StatusCode, Uri},
     response::{IntoResponse, Response},
 };
-use casewire_app::{InboundOutcome, ReplyDelivery};
+use casewire_app::InboundOutcome;
 use casewire_twilio::{signature, twiml_message, webhook};
 
 use crate::{AppState, Metrics, error::ApiError};
@@ -110,11 +110,7 @@ pub(crate) async fn inbound(
             return ApiError::bad_request(e.to_string()).into_response();
         }
     };
-    match state
-        .app
-        .receive_inbound(&message, ReplyDelivery::Response)
-        .await
-    {
+    match state.ingest.submit(message).await {
         Ok(InboundOutcome::Stored { reply, .. }) => {
             Metrics::inc(&state.metrics.inbound_received_total);
             xml(twiml_message(reply.as_deref()))

@@ -36,7 +36,7 @@ use sqlx::{
 };
 use thiserror::Error;
 
-pub use cases::{CaseSummary, NewCase, NewDebtor, NewPhone};
+pub use cases::{CaseSummary, NewCase, NewDebtor, NewPhone, ReplyMatch};
 pub use consent::ConsentRecord;
 pub use firms::{ApiKeyHash, FirmRecord, NewFirm};
 pub use messages::{

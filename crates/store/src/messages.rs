@@ -274,6 +274,73 @@ pub enum StatusApplied {
     Unknown,
 }
 
+/// Stores one inbound text and its effects inside an open transaction (see
+/// [`Store::record_inbound`]). Evaluates to the [`InboundInsert`].
+macro_rules! record_inbound_in {
+    ($tx:expr, $firm:expr, $new:expr, $now:expr) => {
+        async {
+            let firm: FirmId = $firm;
+            let new: &NewInbound<'_> = $new;
+            let now: DateTime<Utc> = $now;
+            let inserted: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
+                                       body, media_json, status, provider_id, note, created_ms, updated_ms)
+                 VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, 'received', $8, $9, $10, $10)
+                 ON CONFLICT (provider_id) DO NOTHING RETURNING id",
+            )
+            .bind(firm.get())
+            .bind(new.case_id.map(CaseId::get))
+            .bind(new.debtor_id.map(DebtorId::get))
+            .bind(new.from.as_e164())
+            .bind(new.to.as_e164())
+            .bind(new.body)
+            .bind(new.media_json)
+            .bind(new.provider_id.as_str())
+            .bind(new.note)
+            .bind(ms(now))
+            .fetch_optional(&mut *$tx)
+            .await?;
+            let Some(id) = inserted else {
+                let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE provider_id = $1")
+                    .bind(new.provider_id.as_str())
+                    .fetch_one(&mut *$tx)
+                    .await?;
+                return Ok(InboundInsert::Duplicate { id: MessageId::new(id) });
+            };
+            if let Some(case_id) = new.case_id {
+                sqlx::query("UPDATE cases SET last_activity_ms = $1 WHERE firm_id = $2 AND id = $3")
+                    .bind(ms(now))
+                    .bind(firm.get())
+                    .bind(case_id.get())
+                    .execute(&mut *$tx)
+                    .await?;
+            }
+            let mut cancelled_reminders = 0;
+            let consent = match &new.consent {
+                None => None,
+                Some(change) => {
+                    let applied = crate::consent::apply_consent_in!($tx, firm, new.from, change.clone())?;
+                    if matches!(&applied, Applied::Changed(t) if t.to == ConsentState::OptedOut) {
+                        cancelled_reminders = crate::reminders::cancel_for_number_in!(
+                            $tx, firm, new.from, "opted_out", now
+                        )?;
+                    }
+                    Some(applied)
+                }
+            };
+            if let Some(email) = new.email_json {
+                crate::outbox::enqueue_email_in!($tx, firm, email, now)?;
+            }
+            Ok::<InboundInsert, StoreError>(InboundInsert::Inserted {
+                id: MessageId::new(id),
+                consent,
+                cancelled_reminders,
+            })
+        }
+        .await
+    };
+}
+
 impl Store {
     /// Records an outbound text before it goes to the provider (status `queued`), or as
     /// refused. The case's last activity moves to `now`.
@@ -381,6 +448,38 @@ impl Store {
         Ok(())
     }
 
+    /// Marks an outbound text handed over without a provider id: a keyword reply
+    /// carried in the webhook's answer (TwiML), which the provider sends on its own.
+    pub async fn mark_sent_in_response(
+        &self,
+        firm: FirmId,
+        id: MessageId,
+        now: DateTime<Utc>,
+    ) -> Result<()> {
+        on_pool!(self, pool => {
+            let mut tx = pool.begin().await?;
+            let done = sqlx::query(
+                "UPDATE messages SET status = 'sent', updated_ms = $1 WHERE firm_id = $2 AND id = $3 AND status = 'queued'",
+            )
+            .bind(ms(now))
+            .bind(firm.get())
+            .bind(id.get())
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            if done == 0 {
+                return Err(StoreError::NotFound);
+            }
+            sqlx::query("INSERT INTO message_status_history (message_id, status, at_ms) VALUES ($1, 'sent', $2)")
+                .bind(id.get())
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+            tx.commit().await?;
+        });
+        Ok(())
+    }
+
     /// Applies a delivery-status update from the provider. The status only moves
     /// forward; an update that would move it back is ignored (and changes nothing).
     pub async fn apply_status(
@@ -451,64 +550,41 @@ impl Store {
         new: &NewInbound<'_>,
         now: DateTime<Utc>,
     ) -> Result<InboundInsert> {
+        let mut results = self
+            .record_inbound_batch(&[(firm, new.clone())], now)
+            .await?;
+        results.pop().unwrap_or(Err(StoreError::NotFound))
+    }
+
+    /// Stores many inbound texts in one transaction (group commit: one durable write
+    /// for the whole batch). Each text is applied as [`Store::record_inbound`] would,
+    /// inside its own savepoint, so one that fails leaves the others stored; the
+    /// outer result fails only when the transaction itself cannot commit, in which case
+    /// none of them is stored.
+    pub async fn record_inbound_batch(
+        &self,
+        items: &[(FirmId, NewInbound<'_>)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<Result<InboundInsert>>> {
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let inserted: Option<i64> = sqlx::query_scalar(
-                "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
-                                       body, media_json, status, provider_id, note, created_ms, updated_ms)
-                 VALUES ($1, $2, $3, 'inbound', $4, $5, $6, $7, 'received', $8, $9, $10, $10)
-                 ON CONFLICT (provider_id) DO NOTHING RETURNING id",
-            )
-            .bind(firm.get())
-            .bind(new.case_id.map(CaseId::get))
-            .bind(new.debtor_id.map(DebtorId::get))
-            .bind(new.from.as_e164())
-            .bind(new.to.as_e164())
-            .bind(new.body)
-            .bind(new.media_json)
-            .bind(new.provider_id.as_str())
-            .bind(new.note)
-            .bind(ms(now))
-            .fetch_optional(&mut *tx)
-            .await?;
-            let Some(id) = inserted else {
-                let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE provider_id = $1")
-                    .bind(new.provider_id.as_str())
-                    .fetch_one(&mut *tx)
-                    .await?;
-                return Ok(InboundInsert::Duplicate { id: MessageId::new(id) });
-            };
-            if let Some(case_id) = new.case_id {
-                sqlx::query("UPDATE cases SET last_activity_ms = $1 WHERE firm_id = $2 AND id = $3")
-                    .bind(ms(now))
-                    .bind(firm.get())
-                    .bind(case_id.get())
-                    .execute(&mut *tx)
-                    .await?;
-            }
-            let mut cancelled_reminders = 0;
-            let consent = match &new.consent {
-                None => None,
-                Some(change) => {
-                    let applied =
-                        crate::consent::apply_consent_in!(tx, firm, new.from, change.clone())?;
-                    if matches!(&applied, Applied::Changed(t) if t.to == ConsentState::OptedOut) {
-                        cancelled_reminders = crate::reminders::cancel_for_number_in!(
-                            tx, firm, new.from, "opted_out", now
-                        )?;
+            let mut out = Vec::with_capacity(items.len());
+            for (firm, new) in items {
+                let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+                let result = record_inbound_in!(savepoint, *firm, new, now);
+                match result {
+                    Ok(inserted) => {
+                        savepoint.commit().await?;
+                        out.push(Ok(inserted));
                     }
-                    Some(applied)
+                    Err(e) => {
+                        savepoint.rollback().await?;
+                        out.push(Err(e));
+                    }
                 }
-            };
-            if let Some(email) = new.email_json {
-                crate::outbox::enqueue_email_in!(tx, firm, email, now)?;
             }
             tx.commit().await?;
-            Ok(InboundInsert::Inserted {
-                id: MessageId::new(id),
-                consent,
-                cancelled_reminders,
-            })
+            Ok(out)
         })
     }
 
