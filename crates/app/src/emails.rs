@@ -1,9 +1,53 @@
 //! Delivering the notification-email outbox.
 
-use casewire_notify::{Email, Mailer};
+use casewire_model::{EmailAddress, PhoneNumber};
+use casewire_notify::{Email, Mailer, ReplyNotice, reply_notification};
 use casewire_store::EmailOutcome;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
 
 use crate::{App, Result};
+
+/// A queued reply notification: the facts, rendered into an email when it is sent.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ReplyEmailJob {
+    pub(crate) to: EmailAddress,
+    pub(crate) message_id: String,
+    pub(crate) firm_name: String,
+    pub(crate) case_number: String,
+    pub(crate) case_title: String,
+    pub(crate) case_url: Option<String>,
+    pub(crate) client_name: Option<String>,
+    pub(crate) from_number: PhoneNumber,
+    pub(crate) body: String,
+    pub(crate) received_at: DateTime<Utc>,
+    pub(crate) time_zone: Tz,
+    pub(crate) media_count: usize,
+    pub(crate) note: Option<String>,
+}
+
+impl ReplyEmailJob {
+    fn render(&self, from: EmailAddress) -> Email {
+        reply_notification(
+            &ReplyNotice {
+                firm_name: &self.firm_name,
+                case_number: &self.case_number,
+                case_title: &self.case_title,
+                case_url: self.case_url.as_deref(),
+                client_name: self.client_name.as_deref(),
+                from_number: &self.from_number,
+                body: &self.body,
+                received_at: self.received_at.with_timezone(&self.time_zone),
+                media_count: self.media_count,
+                note: self.note.as_deref(),
+            },
+            self.to.clone(),
+            from,
+            self.message_id.clone(),
+        )
+    }
+}
 
 /// What one step of email delivery did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -32,11 +76,14 @@ impl App {
             ..EmailRun::default()
         };
         for item in claimed {
-            let outcome = match serde_json::from_str::<Email>(&item.email_json) {
+            let outcome = match serde_json::from_str::<ReplyEmailJob>(&item.email_json) {
                 Err(e) => EmailOutcome::Failed {
                     error: format!("unreadable email in the outbox: {e}"),
                 },
-                Ok(email) => match mailer.send(&email).await {
+                Ok(job) => match mailer
+                    .send(&job.render(self.config.email_from.clone()))
+                    .await
+                {
                     Ok(()) => EmailOutcome::Sent,
                     Err(e)
                         if e.is_transient()

@@ -7,10 +7,10 @@ use casewire_compliance::{
 };
 use std::{collections::HashMap, sync::Arc};
 
+use crate::emails::ReplyEmailJob;
 use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber};
-use casewire_notify::{ReplyNotice, reply_notification};
 use casewire_provider::{InboundMessage, KeywordHint};
-use casewire_store::{FirmRecord, InboundInsert, NewInbound, NewOutbound, SentBy};
+use casewire_store::{FirmRecord, InboundInsert, NewInbound, NewOutbound, ReplyMatch, SentBy};
 
 use crate::{App, AppError, Result};
 
@@ -112,6 +112,20 @@ struct Prepared {
     media_json: Option<String>,
 }
 
+/// A batch of inbound texts, read and ready to be written.
+pub(crate) struct PreparedBatch {
+    messages: Vec<InboundMessage>,
+    prepared: Vec<Result<Option<Prepared>>>,
+    now: chrono::DateTime<chrono::Utc>,
+}
+
+impl PreparedBatch {
+    /// How many texts it holds.
+    pub(crate) fn len(&self) -> usize {
+        self.messages.len()
+    }
+}
+
 /// Firm look-ups shared by the texts of one batch.
 #[derive(Default)]
 struct FirmCache {
@@ -143,12 +157,62 @@ impl App {
         messages: &[InboundMessage],
         delivery: ReplyDelivery,
     ) -> Result<Vec<Result<InboundOutcome>>> {
+        let batch = self.prepare_inbound_batch(messages.to_vec()).await?;
+        self.commit_inbound_batch(batch, delivery).await
+    }
+
+    /// The read half of a batch: matches every text to its firm and case, classifies it
+    /// and renders its notification. Writes nothing, so the next batch can be prepared
+    /// while the previous one is being written.
+    pub(crate) async fn prepare_inbound_batch(
+        &self,
+        messages: Vec<InboundMessage>,
+    ) -> Result<PreparedBatch> {
         let now = self.now();
         let mut cache = FirmCache::default();
-        let mut prepared: Vec<Result<Option<Prepared>>> = Vec::with_capacity(messages.len());
-        for message in messages {
-            prepared.push(self.prepare_inbound(message, now, &mut cache).await);
+        // The reads of the whole batch: each firm once, each firm's senders in one query.
+        let mut senders: HashMap<FirmId, Vec<PhoneNumber>> = HashMap::new();
+        for message in &messages {
+            if let Some(firm) = self.firm_for_number(&message.to, &mut cache).await? {
+                let list = senders.entry(firm).or_default();
+                if !list.contains(&message.from) {
+                    list.push(message.from.clone());
+                }
+            }
         }
+        let mut matches: HashMap<(FirmId, PhoneNumber), Vec<ReplyMatch>> = HashMap::new();
+        for (firm, numbers) in senders {
+            for (number, found) in self.store.reply_matches_many(firm, &numbers).await? {
+                matches.insert((firm, number), found);
+            }
+        }
+        let mut prepared: Vec<Result<Option<Prepared>>> = Vec::with_capacity(messages.len());
+        for message in &messages {
+            prepared.push(
+                self.prepare_inbound(message, now, &mut cache, &matches)
+                    .await,
+            );
+        }
+        Ok(PreparedBatch {
+            messages,
+            prepared,
+            now,
+        })
+    }
+
+    /// The write half of a batch: one transaction for every text, then replies and
+    /// re-planning.
+    pub(crate) async fn commit_inbound_batch(
+        &self,
+        batch: PreparedBatch,
+        delivery: ReplyDelivery,
+    ) -> Result<Vec<Result<InboundOutcome>>> {
+        let PreparedBatch {
+            messages,
+            prepared,
+            now,
+        } = batch;
+        let messages = &messages;
         let writes: Vec<(FirmId, NewInbound<'_>)> = messages
             .iter()
             .zip(&prepared)
@@ -200,21 +264,27 @@ impl App {
 
     /// The read half: firm, case, classification, consent change, email. Writes
     /// nothing. `None` when no firm texts from the number it was sent to.
+    async fn firm_for_number(
+        &self,
+        number: &PhoneNumber,
+        cache: &mut FirmCache,
+    ) -> Result<Option<FirmId>> {
+        if let Some(f) = cache.by_number.get(number) {
+            return Ok(*f);
+        }
+        let f = self.store.firm_by_number(number).await?;
+        cache.by_number.insert(number.clone(), f);
+        Ok(f)
+    }
+
     async fn prepare_inbound(
         &self,
         message: &InboundMessage,
         now: chrono::DateTime<chrono::Utc>,
         cache: &mut FirmCache,
+        matches: &HashMap<(FirmId, PhoneNumber), Vec<ReplyMatch>>,
     ) -> Result<Option<Prepared>> {
-        let firm = match cache.by_number.get(&message.to) {
-            Some(f) => *f,
-            None => {
-                let f = self.store.firm_by_number(&message.to).await?;
-                cache.by_number.insert(message.to.clone(), f);
-                f
-            }
-        };
-        let Some(firm) = firm else {
+        let Some(firm) = self.firm_for_number(&message.to, cache).await? else {
             return Ok(None);
         };
         let (record, classifier) = match cache.firms.get(&firm) {
@@ -228,7 +298,9 @@ impl App {
                 (record, classifier)
             }
         };
-        let matches = self.store.reply_matches(firm, &message.from).await?;
+        let matches: &[ReplyMatch] = matches
+            .get(&(firm, message.from.clone()))
+            .map_or(&[], Vec::as_slice);
         let first = matches.first();
         let classification = classifier.classify(&message.body);
         let change = consent_change(&classification, message.keyword_hint, message, now);
@@ -268,29 +340,29 @@ impl App {
             (Some(base), None) => Some(format!("{}/inbox", base.trim_end_matches('/'))),
             _ => None,
         };
-        let email = reply_notification(
-            &ReplyNotice {
-                firm_name: record.firm.name(),
-                case_number: first.map_or("", |m| m.case_number.as_str()),
-                case_title: first.map_or("Unmatched inbox", |m| m.case_title.as_str()),
-                case_url: case_url.as_deref(),
-                client_name: client_name.as_deref(),
-                from_number: &message.from,
-                body: &message.body,
-                received_at: now.with_timezone(&record.firm.time_zone()),
-                media_count: message.media.len(),
-                note: note.as_deref(),
-            },
+        // Only the facts are queued; the email is rendered when it is sent, which keeps
+        // the hot path and the durable write small.
+        let job = ReplyEmailJob {
             to,
-            self.config.email_from.clone(),
-            format!(
+            message_id: format!(
                 "<casewire-inbound-{}@{}>",
                 message.provider_id.as_str(),
                 self.config.email_from.domain()
             ),
-        );
-        let email_json =
-            serde_json::to_string(&email).map_err(|e| AppError::invalid("email", e))?;
+            firm_name: record.firm.name().to_owned(),
+            case_number: first.map_or(String::new(), |m| m.case_number.as_str().to_owned()),
+            case_title: first
+                .map_or_else(|| "Unmatched inbox".to_owned(), |m| m.case_title.clone()),
+            case_url,
+            client_name,
+            from_number: message.from.clone(),
+            body: message.body.clone(),
+            received_at: now,
+            time_zone: record.firm.time_zone(),
+            media_count: message.media.len(),
+            note: note.clone(),
+        };
+        let email_json = serde_json::to_string(&job).map_err(|e| AppError::invalid("email", e))?;
         let media_json = (!message.media.is_empty())
             .then(|| serde_json::to_string(&message.media))
             .transpose()

@@ -1,5 +1,5 @@
-//! Request extractors: JSON bodies and query strings whose rejections are API errors,
-//! and the firm behind a bearer key.
+//! Request extractors: JSON bodies, query strings and path parameters whose rejections
+//! are API errors, and the firm behind a bearer key.
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Request},
@@ -36,6 +36,21 @@ impl<T: DeserializeOwned, S: Send + Sync> FromRequestParts<S> for ApiQuery<T> {
         serde_urlencoded::from_str(query)
             .map(ApiQuery)
             .map_err(|e| ApiError::bad_request(format!("invalid query string: {e}")))
+    }
+}
+
+/// Path parameters; one that does not parse (`/v1/cases/abc`) is a 400 in the API's
+/// error format rather than axum's plain-text rejection.
+pub(crate) struct Path<T>(pub(crate) T);
+
+impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for Path<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(value)) => Ok(Path(value)),
+            Err(rejection) => Err(ApiError::bad_request(rejection.body_text())),
+        }
     }
 }
 

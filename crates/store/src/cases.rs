@@ -510,6 +510,7 @@ pub struct ReplyMatch {
 
 #[derive(sqlx::FromRow)]
 struct ReplyMatchRow {
+    phone: String,
     case_id: i64,
     debtor_id: i64,
     number: String,
@@ -528,40 +529,59 @@ impl Store {
         firm: FirmId,
         number: &PhoneNumber,
     ) -> Result<Vec<ReplyMatch>> {
-        let rows: Vec<ReplyMatchRow> = on_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT c.id AS case_id, d.id AS debtor_id, c.number, c.title, c.notification_email,
-                        d.first_name, d.last_name
-                 FROM phones p
-                 JOIN cases c ON c.id = p.case_id
-                 JOIN debtors d ON d.id = p.debtor_id
-                 WHERE p.firm_id = $1 AND p.number = $2 AND p.kind = 'mobile' AND c.status = 'open'
-                 ORDER BY c.last_activity_ms DESC, c.id DESC, d.position",
-            )
-            .bind(firm.get())
-            .bind(number.as_e164())
-            .fetch_all(pool)
-            .await?
-        });
-        let mut out: Vec<ReplyMatch> = Vec::with_capacity(rows.len());
-        for r in rows {
-            if out.iter().any(|m| m.case_id.get() == r.case_id) {
-                continue;
-            }
-            out.push(ReplyMatch {
-                case_id: CaseId::new(r.case_id),
-                debtor_id: DebtorId::new(r.debtor_id),
-                case_number: CaseNumber::parse(&r.number)
-                    .map_err(|e| corrupt("cases", "number", e))?,
-                case_title: r.title,
-                notification_email: r
-                    .notification_email
-                    .map(|e| EmailAddress::parse(&e))
-                    .transpose()
-                    .map_err(|e| corrupt("cases", "notification_email", e))?,
-                debtor_name: PersonName::new(&r.first_name, &r.last_name)
-                    .map_err(|e| corrupt("debtors", "name", e))?,
+        let mut all = self
+            .reply_matches_many(firm, std::slice::from_ref(number))
+            .await?;
+        Ok(all.remove(number).unwrap_or_default())
+    }
+
+    /// [`Store::reply_matches`] for many senders in one query (a batch of replies).
+    pub async fn reply_matches_many(
+        &self,
+        firm: FirmId,
+        numbers: &[PhoneNumber],
+    ) -> Result<std::collections::HashMap<PhoneNumber, Vec<ReplyMatch>>> {
+        let mut out: std::collections::HashMap<PhoneNumber, Vec<ReplyMatch>> = Default::default();
+        for chunk in numbers.chunks(500) {
+            let rows: Vec<ReplyMatchRow> = on_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT p.number AS phone, c.id AS case_id, d.id AS debtor_id, c.number, c.title,
+                            c.notification_email, d.first_name, d.last_name
+                     FROM phones p
+                     JOIN cases c ON c.id = p.case_id
+                     JOIN debtors d ON d.id = p.debtor_id
+                     WHERE p.kind = 'mobile' AND c.status = 'open' AND p.firm_id = ",
+                );
+                q.push_bind(firm.get()).push(" AND p.number IN (");
+                let mut list = q.separated(", ");
+                for n in chunk {
+                    list.push_bind(n.as_e164());
+                }
+                q.push(") ORDER BY p.number, c.last_activity_ms DESC, c.id DESC, d.position");
+                q.build_query_as().fetch_all(pool).await?
             });
+            for r in rows {
+                let phone = PhoneNumber::parse_e164(&r.phone)
+                    .map_err(|e| corrupt("phones", "number", e))?;
+                let list = out.entry(phone).or_default();
+                if list.iter().any(|m| m.case_id.get() == r.case_id) {
+                    continue;
+                }
+                list.push(ReplyMatch {
+                    case_id: CaseId::new(r.case_id),
+                    debtor_id: DebtorId::new(r.debtor_id),
+                    case_number: CaseNumber::parse(&r.number)
+                        .map_err(|e| corrupt("cases", "number", e))?,
+                    case_title: r.title,
+                    notification_email: r
+                        .notification_email
+                        .map(|e| EmailAddress::parse(&e))
+                        .transpose()
+                        .map_err(|e| corrupt("cases", "notification_email", e))?,
+                    debtor_name: PersonName::new(&r.first_name, &r.last_name)
+                        .map_err(|e| corrupt("debtors", "name", e))?,
+                });
+            }
         }
         Ok(out)
     }

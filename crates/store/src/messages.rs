@@ -1,6 +1,8 @@
 //! The message thread: outbound texts (with their delivery status history), inbound
 //! texts (de-duplicated on the provider's id) and the unmatched inbox.
 
+use std::collections::HashMap;
+
 use casewire_compliance::{Applied, ConsentChange, ConsentState};
 use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber, UserId};
 use casewire_provider::{DeliveryStatus, ProviderMessageId};
@@ -272,6 +274,18 @@ pub enum StatusApplied {
     Ignored,
     /// No message carries this provider id.
     Unknown,
+}
+
+/// Splits sorted (firm, id) pairs into one list of ids per firm.
+fn group_by_firm(pairs: &[(FirmId, i64)]) -> Vec<(FirmId, Vec<i64>)> {
+    let mut out: Vec<(FirmId, Vec<i64>)> = Vec::new();
+    for (firm, id) in pairs {
+        match out.last_mut() {
+            Some((f, ids)) if f == firm => ids.push(*id),
+            _ => out.push((*firm, vec![*id])),
+        }
+    }
+    out
 }
 
 /// Stores one inbound text and its effects inside an open transaction (see
@@ -557,34 +571,126 @@ impl Store {
     }
 
     /// Stores many inbound texts in one transaction (group commit: one durable write
-    /// for the whole batch). Each text is applied as [`Store::record_inbound`] would,
-    /// inside its own savepoint, so one that fails leaves the others stored; the
-    /// outer result fails only when the transaction itself cannot commit, in which case
-    /// none of them is stored.
+    /// for the whole batch), each applied as [`Store::record_inbound`] would. Texts
+    /// without a consent change are written with a few multi-row statements for the
+    /// whole batch; the rare ones that change consent are applied one by one, each in its
+    /// own savepoint, so that one refused change leaves the others stored. The outer
+    /// result fails only when the transaction itself fails, and then none is stored.
     pub async fn record_inbound_batch(
         &self,
         items: &[(FirmId, NewInbound<'_>)],
         now: DateTime<Utc>,
     ) -> Result<Vec<Result<InboundInsert>>> {
+        const CHUNK: usize = 200;
+        let mut out: Vec<Option<Result<InboundInsert>>> = items.iter().map(|_| None).collect();
+        let simple: Vec<usize> = (0..items.len())
+            .filter(|&i| items[i].1.consent.is_none())
+            .collect();
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let mut out = Vec::with_capacity(items.len());
-            for (firm, new) in items {
-                let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
-                let result = record_inbound_in!(savepoint, *firm, new, now);
-                match result {
-                    Ok(inserted) => {
-                        savepoint.commit().await?;
-                        out.push(Ok(inserted));
+
+            // Texts that change no consent: one INSERT per chunk, duplicates skipped.
+            let mut inserted: HashMap<String, i64> = HashMap::new();
+            for chunk in simple.chunks(CHUNK) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
+                                           body, media_json, status, provider_id, note, created_ms, updated_ms) ",
+                );
+                q.push_values(chunk, |mut row, &i| {
+                    let (firm, new) = &items[i];
+                    row.push_bind(firm.get())
+                        .push_bind(new.case_id.map(CaseId::get))
+                        .push_bind(new.debtor_id.map(DebtorId::get))
+                        .push_bind("inbound")
+                        .push_bind(new.from.as_e164())
+                        .push_bind(new.to.as_e164())
+                        .push_bind(new.body)
+                        .push_bind(new.media_json)
+                        .push_bind("received")
+                        .push_bind(new.provider_id.as_str())
+                        .push_bind(new.note)
+                        .push_bind(ms(now))
+                        .push_bind(ms(now));
+                });
+                q.push(" ON CONFLICT (provider_id) DO NOTHING RETURNING id, provider_id");
+                let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                inserted.extend(rows.into_iter().map(|(id, provider_id)| (provider_id, id)));
+            }
+            let mut touched: Vec<(FirmId, i64)> = Vec::new();
+            let mut emails: Vec<usize> = Vec::new();
+            for &i in &simple {
+                let (firm, new) = &items[i];
+                // The first text of the batch with a provider id takes the new row; any
+                // other with the same id is a duplicate, as is one stored before.
+                let result = match inserted.remove(new.provider_id.as_str()) {
+                    Some(id) => {
+                        if let Some(case_id) = new.case_id {
+                            touched.push((*firm, case_id.get()));
+                        }
+                        if new.email_json.is_some() {
+                            emails.push(i);
+                        }
+                        InboundInsert::Inserted {
+                            id: MessageId::new(id),
+                            consent: None,
+                            cancelled_reminders: 0,
+                        }
                     }
-                    Err(e) => {
-                        savepoint.rollback().await?;
-                        out.push(Err(e));
+                    None => {
+                        let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE provider_id = $1")
+                            .bind(new.provider_id.as_str())
+                            .fetch_one(&mut *tx)
+                            .await?;
+                        InboundInsert::Duplicate { id: MessageId::new(id) }
                     }
+                };
+                out[i] = Some(Ok(result));
+            }
+            touched.sort_unstable();
+            touched.dedup();
+            for (firm, cases) in group_by_firm(&touched) {
+                for chunk in cases.chunks(CHUNK) {
+                    let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
+                    q.push_bind(ms(now)).push(" WHERE firm_id = ").push_bind(firm.get()).push(" AND id IN (");
+                    let mut ids = q.separated(", ");
+                    for id in chunk {
+                        ids.push_bind(*id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut *tx).await?;
                 }
             }
+            for chunk in emails.chunks(CHUNK) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO email_outbox (firm_id, email_json, state, attempts, due_ms, created_ms) ",
+                );
+                q.push_values(chunk, |mut row, &i| {
+                    let (firm, new) = &items[i];
+                    row.push_bind(firm.get())
+                        .push_bind(new.email_json.unwrap_or_default())
+                        .push_bind("pending")
+                        .push_bind(0_i64)
+                        .push_bind(ms(now))
+                        .push_bind(ms(now));
+                });
+                q.build().execute(&mut *tx).await?;
+            }
+
+            // Texts that change consent: one by one, each in a savepoint.
+            for (i, (firm, new)) in items.iter().enumerate().filter(|(_, (_, n))| n.consent.is_some()) {
+                let mut savepoint = sqlx::Connection::begin(&mut *tx).await?;
+                let result = record_inbound_in!(savepoint, *firm, new, now);
+                match &result {
+                    Ok(_) => savepoint.commit().await?,
+                    Err(_) => savepoint.rollback().await?,
+                }
+                out[i] = Some(result);
+            }
             tx.commit().await?;
-            Ok(out)
+            Ok(out
+                .into_iter()
+                .map(|r| r.unwrap_or(Err(StoreError::NotFound)))
+                .collect())
         })
     }
 

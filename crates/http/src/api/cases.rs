@@ -1,10 +1,6 @@
 //! Cases, debtors, phones and texting settings.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use casewire_app::{CaseInput, DebtorInput, PhoneInput};
 use casewire_model::{CaseId, CaseStatus, DebtorId, PhoneId};
 use serde::Deserialize;
@@ -14,7 +10,7 @@ use super::{Page, double_option, views};
 use crate::{
     AppState,
     error::{ApiError, ApiResult},
-    extract::{ApiJson, ApiQuery, Firm},
+    extract::{ApiJson, ApiQuery, Firm, Path},
 };
 
 #[derive(Deserialize)]

@@ -1,9 +1,6 @@
 //! A number's consent state and history, and staff-recorded changes.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-};
+use axum::{Json, extract::State};
 use casewire_compliance::ConsentState;
 use casewire_model::{PhoneNumber, UserId};
 use serde::Deserialize;
@@ -13,7 +10,7 @@ use super::views;
 use crate::{
     AppState,
     error::{ApiError, ApiResult},
-    extract::{ApiJson, Firm},
+    extract::{ApiJson, Firm, Path},
 };
 
 #[derive(Deserialize)]

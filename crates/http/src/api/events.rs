@@ -1,10 +1,6 @@
 //! Case events and their reminders.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use casewire_app::{EventInput, EventPatch};
 use casewire_model::{CaseId, EventId};
 use serde::Deserialize;
@@ -14,7 +10,7 @@ use super::{double_option, views};
 use crate::{
     AppState,
     error::ApiResult,
-    extract::{ApiJson, Firm},
+    extract::{ApiJson, Firm, Path},
 };
 
 #[derive(Deserialize)]

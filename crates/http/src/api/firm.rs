@@ -1,10 +1,6 @@
 //! The firm's settings and its reminder recipes.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use casewire_app::{FirmPatch, RecipeInput, TextingNumberInput};
 use casewire_compliance::{Intent, ReplyMode};
 use casewire_model::{NumberClass, RecipeId};
@@ -16,7 +12,7 @@ use super::views;
 use crate::{
     AppState,
     error::{ApiError, ApiResult},
-    extract::{ApiJson, Firm},
+    extract::{ApiJson, Firm, Path},
 };
 
 #[derive(Deserialize)]

@@ -1,10 +1,6 @@
 //! Texting a case, its thread, the linter and the unmatched inbox.
 
-use axum::{
-    Json,
-    extract::{Path, State},
-    http::StatusCode,
-};
+use axum::{Json, extract::State, http::StatusCode};
 use casewire_app::{SendRequest, Sender};
 use casewire_model::{CaseId, DebtorId, MessageId};
 use serde::Deserialize;
@@ -14,7 +10,7 @@ use super::{Page, views};
 use crate::{
     AppState, Metrics,
     error::ApiResult,
-    extract::{ApiJson, ApiQuery, Firm},
+    extract::{ApiJson, ApiQuery, Firm, Path},
 };
 
 #[derive(Deserialize)]

@@ -1,0 +1,381 @@
+//! `casewire-bench`: load benchmarks of the real `casewire-server` binary.
+//!
+//! `ingest` starts the server (release build, next to this binary) on a fresh database,
+//! creates a firm and cases, then drives it with signed Twilio inbound webhooks from
+//! many concurrent connections, and in the same run drives a bare route (`/healthz`)
+//! with the same client, so the ratio shows what storing a text durably costs on this
+//! machine, whatever its speed. Prints requests per second, p50 and p99 for both.
+
+// Standard output is this program's report.
+#![allow(clippy::print_stdout)]
+
+use std::{
+    path::PathBuf,
+    process::Stdio,
+    sync::{
+        Arc,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use anyhow::{Context, Result, bail};
+use clap::{Parser, Subcommand};
+use tokio::io::{AsyncBufReadExt, BufReader};
+
+#[derive(Parser)]
+#[command(name = "casewire-bench", about = "Load benchmarks of casewire-server.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Signed inbound webhooks per second, against a bare route in the same run.
+    Ingest {
+        /// `sqlite` (a fresh file) or a PostgreSQL admin URL
+        /// (`postgres://postgres@127.0.0.1:5432/postgres`; a fresh database
+        /// `casewire_bench` is created in it).
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Seconds of load for each of the two measurements.
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+        /// Concurrent connections.
+        #[arg(long, default_value_t = 64)]
+        connections: usize,
+        /// Distinct client numbers texting in (each on its own case).
+        #[arg(long, default_value_t = 200)]
+        clients: usize,
+    },
+}
+
+const ACCOUNT: &str = "ACbe0c0ffee0c0ffee0c0ffee0c0ffee00";
+const TOKEN: &str = "bench-auth-token";
+const FIRM_NUMBER: &str = "+13125550100";
+
+fn server_binary() -> Result<PathBuf> {
+    let exe = std::env::current_exe()?;
+    let dir = exe.parent().context("no parent directory")?;
+    let server = dir.join("casewire-server");
+    if !server.exists() {
+        bail!(
+            "{} not found: build it with `cargo build --release -p casewire-server -p casewire-bench`",
+            server.display()
+        );
+    }
+    Ok(server)
+}
+
+struct Server {
+    child: tokio::process::Child,
+    base: String,
+}
+
+async fn prepare_database(database: &str, dir: &std::path::Path) -> Result<String> {
+    if database == "sqlite" {
+        return Ok(format!("sqlite://{}", dir.join("bench.db").display()));
+    }
+    let admin = sqlx::PgPool::connect(database)
+        .await
+        .context("connecting to PostgreSQL")?;
+    sqlx::query("DROP DATABASE IF EXISTS casewire_bench WITH (FORCE)")
+        .execute(&admin)
+        .await?;
+    sqlx::query("CREATE DATABASE casewire_bench")
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    let (base, _) = database
+        .rsplit_once('/')
+        .context("a PostgreSQL URL ends with /database")?;
+    Ok(format!("{base}/casewire_bench"))
+}
+
+async fn start_server(database_url: &str, dir: &std::path::Path) -> Result<(Server, String)> {
+    let binary = server_binary()?;
+    let env = [
+        ("CASEWIRE_DATABASE_URL", database_url.to_owned()),
+        ("CASEWIRE_PROVIDER", "twilio".to_owned()),
+        ("CASEWIRE_TWILIO_ACCOUNT_SID", ACCOUNT.to_owned()),
+        ("CASEWIRE_TWILIO_AUTH_TOKEN", TOKEN.to_owned()),
+        // Nothing is sent during the benchmark; the address only has to be valid.
+        ("CASEWIRE_TWILIO_BASE_URL", "http://127.0.0.1:9".to_owned()),
+        ("CASEWIRE_EMAIL_DIR", dir.join("mail").display().to_string()),
+        ("CASEWIRE_WORKER_ENABLED", "false".to_owned()),
+        ("CASEWIRE_LOG", "warn".to_owned()),
+    ];
+    let out = tokio::process::Command::new(&binary)
+        .args([
+            "firm",
+            "create",
+            "--name",
+            "Bench Law",
+            "--time-zone",
+            "America/Chicago",
+            "--texting-number",
+            FIRM_NUMBER,
+            "--notification-email",
+            "intake@example.com",
+        ])
+        .envs(env.iter().cloned())
+        .output()
+        .await?;
+    if !out.status.success() {
+        bail!(
+            "firm create failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let stdout = String::from_utf8(out.stdout)?;
+    let key = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("api_key="))
+        .context("no api_key printed")?
+        .to_owned();
+    let mut child = tokio::process::Command::new(&binary)
+        .args(["serve", "--listen", "127.0.0.1:0"])
+        .envs(env.iter().cloned())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let mut lines = BufReader::new(stdout).lines();
+    let line = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .context("the server did not start in 30 s")??
+        .context("the server exited")?;
+    let base = line
+        .rsplit_once(' ')
+        .map(|(_, url)| url.to_owned())
+        .context("unexpected first line")?;
+    Ok((Server { child, base }, key))
+}
+
+struct Run {
+    requests: u64,
+    errors: u64,
+    elapsed: Duration,
+    latencies: Vec<Duration>,
+}
+
+impl Run {
+    fn per_second(&self) -> f64 {
+        self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    fn percentile(&self, p: f64) -> Duration {
+        if self.latencies.is_empty() {
+            return Duration::ZERO;
+        }
+        let i = ((self.latencies.len() as f64 - 1.0) * p).round() as usize;
+        self.latencies[i]
+    }
+}
+
+/// Runs `connections` loops for `seconds`, each sending what `request` builds.
+async fn load<F>(client: &reqwest::Client, connections: usize, seconds: u64, request: F) -> Run
+where
+    F: Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
+{
+    let request = Arc::new(request);
+    let counter = Arc::new(AtomicU64::new(0));
+    let errors = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let client = client.clone();
+        let request = request.clone();
+        let counter = counter.clone();
+        let errors = errors.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while Instant::now() < deadline {
+                let n = counter.fetch_add(1, Ordering::Relaxed);
+                let sent = Instant::now();
+                match request(&client, n).send().await {
+                    Ok(r) if r.status().is_success() => {
+                        let _ = r.bytes().await;
+                        latencies.push(sent.elapsed());
+                    }
+                    _ => {
+                        errors.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+            latencies
+        }));
+    }
+    let mut latencies = Vec::new();
+    for t in tasks {
+        if let Ok(l) = t.await {
+            latencies.extend(l);
+        }
+    }
+    let elapsed = start.elapsed();
+    latencies.sort_unstable();
+    Run {
+        requests: latencies.len() as u64,
+        errors: errors.load(Ordering::Relaxed),
+        elapsed,
+        latencies,
+    }
+}
+
+fn client_number(i: usize) -> String {
+    format!("+1312555{:04}", 1000 + i)
+}
+
+async fn ingest(database: &str, seconds: u64, connections: usize, clients: usize) -> Result<()> {
+    let dir = std::env::temp_dir().join(format!("casewire-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&dir)?;
+    let database_url = prepare_database(database, &dir).await?;
+    let (mut server, key) = start_server(&database_url, &dir).await?;
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(connections)
+        .build()?;
+
+    // One case per client number, so every text is matched and emailed.
+    for i in 0..clients {
+        let body = serde_json::json!({
+            "number": format!("B-{i}"),
+            "debtors": [{ "first_name": "Client", "last_name": format!("{i}"),
+                          "phones": [{ "number": client_number(i), "type": "mobile" }] }],
+        });
+        let r = client
+            .post(format!("{}/v1/cases", server.base))
+            .bearer_auth(&key)
+            .header("content-type", "application/json")
+            .body(body.to_string())
+            .send()
+            .await?;
+        if !r.status().is_success() {
+            bail!("creating case {i} failed: {}", r.text().await?);
+        }
+    }
+
+    let url = format!("{}/webhooks/twilio/messages", server.base);
+    let run_id = std::process::id();
+    let webhook = {
+        let url = url.clone();
+        move |c: &reqwest::Client, n: u64| {
+            let from = client_number(n as usize % clients);
+            let params = vec![
+                ("AccountSid".to_owned(), ACCOUNT.to_owned()),
+                (
+                    "Body".to_owned(),
+                    format!("Thanks, see you on Tuesday ({n})"),
+                ),
+                ("From".to_owned(), from),
+                ("MessageSid".to_owned(), format!("SM{run_id:08x}{n:024x}")),
+                ("NumMedia".to_owned(), "0".to_owned()),
+                ("To".to_owned(), FIRM_NUMBER.to_owned()),
+            ];
+            let signature = casewire_twilio::signature::signature(TOKEN, &url, &params);
+            c.post(&url)
+                .header("X-Twilio-Signature", signature)
+                .header("content-type", "application/x-www-form-urlencoded")
+                .body(serde_urlencoded_body(&params))
+        }
+    };
+    let health = format!("{}/healthz", server.base);
+    let bare = move |c: &reqwest::Client, _n: u64| c.get(&health);
+
+    // Warm both paths, then measure the bare route and the webhook in the same run.
+    load(&client, connections, 1, bare.clone()).await;
+    let baseline = load(&client, connections, seconds, bare).await;
+    let measured = load(&client, connections, seconds, webhook).await;
+
+    let label = if database == "sqlite" {
+        "SQLite"
+    } else {
+        "PostgreSQL"
+    };
+    println!("database: {label}; connections: {connections}; clients: {clients}; {seconds} s each");
+    for (name, run) in [
+        ("bare route GET /healthz", &baseline),
+        ("signed inbound webhook", &measured),
+    ] {
+        println!(
+            "{name:<26} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} ok, {} errors)",
+            run.per_second(),
+            run.percentile(0.50).as_secs_f64() * 1e3,
+            run.percentile(0.99).as_secs_f64() * 1e3,
+            run.requests,
+            run.errors,
+        );
+    }
+    println!(
+        "ratio webhook / bare route: {:.2}",
+        measured.per_second() / baseline.per_second().max(1.0)
+    );
+
+    // Every acknowledged text must be stored.
+    let r: serde_json::Value = client
+        .get(format!("{}/metrics", server.base))
+        .send()
+        .await?
+        .text()
+        .await
+        .map(|t| serde_json::json!({ "metrics": t }))?;
+    let stored = r["metrics"]
+        .as_str()
+        .and_then(|t| {
+            t.lines()
+                .find_map(|l| l.strip_prefix("casewire_inbound_received_total "))
+        })
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0);
+    println!(
+        "texts stored (server counter): {stored}; acknowledged: {}",
+        measured.requests
+    );
+    let _ = server.child.kill().await;
+    let _ = std::fs::remove_dir_all(&dir);
+    if stored < measured.requests {
+        bail!("the server acknowledged more texts than it stored");
+    }
+    Ok(())
+}
+
+fn serde_urlencoded_body(params: &[(String, String)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in params.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&form_escape(k));
+        out.push('=');
+        out.push_str(&form_escape(v));
+    }
+    out
+}
+
+fn form_escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'*' => {
+                out.push(b as char)
+            }
+            b' ' => out.push('+'),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
+#[tokio::main]
+async fn main() -> Result<()> {
+    match Cli::parse().command {
+        Command::Ingest {
+            database,
+            seconds,
+            connections,
+            clients,
+        } => ingest(&database, seconds, connections, clients).await,
+    }
+}
