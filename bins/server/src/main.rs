@@ -168,7 +168,7 @@ async fn serve(
         });
     let state = AppState {
         app: app.clone(),
-        ingest: Ingest::start(app.clone(), ReplyDelivery::Response, 256),
+        ingest: Some(Ingest::start(app.clone(), ReplyDelivery::Response, 256)),
         twilio,
         metrics: metrics.clone(),
     };

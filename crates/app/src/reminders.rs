@@ -32,6 +32,11 @@ pub struct ReminderPolicy {
     /// after the request was sent). Off by default: a duplicate court reminder confuses
     /// clients; a missing one is visible as failed in the case's reminders.
     pub retry_uncertain: bool,
+    /// Hold each texting number to its configured segments per second, across every
+    /// worker on the database. On by default; off only for benchmarks.
+    pub rate_limits: bool,
+    /// How much backlog a number may book ahead before sends are deferred.
+    pub rate_burst: Duration,
 }
 
 impl Default for ReminderPolicy {
@@ -45,6 +50,8 @@ impl Default for ReminderPolicy {
                 max_attempts: 6,
             },
             retry_uncertain: false,
+            rate_limits: true,
+            rate_burst: Duration::from_secs(2),
         }
     }
 }
@@ -68,13 +75,20 @@ pub struct ReminderRun {
     pub failed: u32,
     /// Claims lost to another worker before they were finished.
     pub lost: u32,
+    /// Of the deferred, those held back by their number's send rate.
+    pub rate_limited: u32,
 }
 
 impl ReminderRun {
     fn count(&mut self, outcome: &ReminderOutcome) {
         match outcome {
             ReminderOutcome::Sent { .. } => self.sent += 1,
-            ReminderOutcome::Defer { .. } => self.deferred += 1,
+            ReminderOutcome::Defer { reason, .. } => {
+                self.deferred += 1;
+                if *reason == RATE_LIMITED {
+                    self.rate_limited += 1;
+                }
+            }
             ReminderOutcome::Skipped { .. } => self.skipped += 1,
             ReminderOutcome::Cancelled { .. } => self.cancelled += 1,
             ReminderOutcome::Retry { .. } => self.retried += 1,
@@ -122,6 +136,15 @@ impl App {
                     "reminder claim expired before it was finished"
                 );
             }
+        }
+        if run.rate_limited > 0 {
+            let queue = self.store.reminder_queue(self.now()).await?;
+            tracing::warn!(
+                held_back = run.rate_limited,
+                due = queue.due,
+                oldest_due_lag_secs = queue.oldest_due_lag.as_secs(),
+                "reminders are held back by their number's send rate; the due backlog will finish late"
+            );
         }
         Ok(run)
     }
@@ -193,12 +216,34 @@ impl App {
                     reason: reason.as_str().to_owned(),
                 });
             }
-            Decision::Defer { until } => return Ok(ReminderOutcome::Defer { until }),
+            Decision::Defer { until } => {
+                return Ok(ReminderOutcome::Defer {
+                    until,
+                    reason: "quiet_hours",
+                });
+            }
             Decision::Allow => {}
         }
 
+        // Within the number's send rate? Reserve the slot, or wait for it.
+        let sender = record.firm.primary_number();
+        let from = sender.number.clone();
+        if self.config.reminders.rate_limits {
+            let segments = casewire_lint::segments(&reminder.body).1.count.max(1);
+            let cost = Duration::from_secs_f64(f64::from(segments) / sender.rate.per_second());
+            if let Some(until) = self
+                .store
+                .reserve_send_slot(&from, cost, self.config.reminders.rate_burst, now)
+                .await?
+            {
+                return Ok(ReminderOutcome::Defer {
+                    until,
+                    reason: RATE_LIMITED,
+                });
+            }
+        }
+
         // Send and record.
-        let from = record.firm.primary_number().number.clone();
         let message_id = self
             .store
             .insert_outbound(
@@ -303,6 +348,9 @@ impl App {
             .await?)
     }
 }
+
+/// The deferral reason of a reminder held back by its number's send rate.
+const RATE_LIMITED: &str = "rate_limited";
 
 fn cancelled(reason: &str) -> ReminderOutcome {
     ReminderOutcome::Cancelled {

@@ -47,6 +47,7 @@ impl WorkerTotals {
         t.retried += r.retried;
         t.failed += r.failed;
         t.lost += r.lost;
+        t.rate_limited += r.rate_limited;
         let m = &mut self.emails;
         m.claimed += e.claimed;
         m.sent += e.sent;

@@ -144,6 +144,9 @@ pub struct WorkerConfig {
     pub retry_base_secs: u64,
     /// Retry sends that may already have been accepted (risking a duplicate).
     pub retry_uncertain: bool,
+    /// Hold each texting number to its send rate across all workers (off only for
+    /// benchmarks).
+    pub rate_limits: bool,
 }
 
 impl Default for WorkerConfig {
@@ -158,6 +161,7 @@ impl Default for WorkerConfig {
             max_attempts: policy.retry.max_attempts,
             retry_base_secs: policy.retry.base.as_secs(),
             retry_uncertain: policy.retry_uncertain,
+            rate_limits: policy.rate_limits,
         }
     }
 }
@@ -291,6 +295,11 @@ const VARIABLES: &[(&str, &[&str], Kind)] = &[
         Kind::Int,
     ),
     ("CASEWIRE_WORKER_IDLE_MS", &["worker", "idle_ms"], Kind::Int),
+    (
+        "CASEWIRE_WORKER_RATE_LIMITS",
+        &["worker", "rate_limits"],
+        Kind::Bool,
+    ),
 ];
 
 /// The names of every environment variable the configuration reads.
@@ -483,6 +492,8 @@ impl Config {
                     max_attempts: self.worker.max_attempts,
                 },
                 retry_uncertain: self.worker.retry_uncertain,
+                rate_limits: self.worker.rate_limits,
+                rate_burst: ReminderPolicy::default().rate_burst,
             },
             email_retry: Backoff {
                 base: Duration::from_secs(30),

@@ -33,10 +33,21 @@ pub struct AppState {
     /// Twilio webhook validation, when Twilio is the provider. Without it the webhook
     /// routes answer 404.
     pub twilio: Option<Arc<TwilioWebhooks>>,
-    /// The group-commit front of inbound texts (webhooks go through it).
-    pub ingest: Ingest,
+    /// The group-commit front of inbound texts (webhooks go through it); `None` where no
+    /// webhooks are served (the worker's listener).
+    pub ingest: Option<Ingest>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+}
+
+/// The worker's small HTTP listener: `/healthz`, `/readyz` and `/metrics`.
+pub fn worker_router(state: AppState) -> Router {
+    Router::new()
+        .route("/healthz", get(ops::healthz))
+        .route("/readyz", get(ops::readyz))
+        .route("/metrics", get(ops::metrics))
+        .fallback(ops::not_found)
+        .with_state(state)
 }
 
 /// The whole HTTP surface.

@@ -42,6 +42,7 @@ counters! {
     reminders_skipped_total: "Reminders the gate refused at send time.",
     reminders_cancelled_total: "Reminders found no longer valid at send time.",
     reminders_retried_total: "Reminder sends to be retried after a transient error.",
+    reminders_rate_limited_total: "Reminders held back by their texting number's send rate.",
     emails_sent_total: "Notification emails accepted by the mail server.",
     emails_failed_total: "Notification emails that failed for good.",
 }
@@ -58,6 +59,7 @@ impl Metrics {
         add(&self.reminders_skipped_total, r.skipped);
         add(&self.reminders_cancelled_total, r.cancelled);
         add(&self.reminders_retried_total, r.retried);
+        add(&self.reminders_rate_limited_total, r.rate_limited);
         add(&self.emails_sent_total, e.sent);
         add(&self.emails_failed_total, e.failed);
     }

@@ -49,10 +49,24 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
             failed as f64,
         ));
     }
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(&gauges),
-    )
+    let mut text = state.metrics.render(&gauges);
+    if let Ok(backlogs) = store.number_backlogs(state.app.now()).await {
+        use std::fmt::Write;
+        let _ = writeln!(
+            text,
+            "# HELP casewire_number_backlog_seconds How far ahead a texting number's sends are booked at its rate.\n# TYPE casewire_number_backlog_seconds gauge"
+        );
+        for (number, ahead) in backlogs {
+            // Firm texting numbers are the firm's public business numbers, not clients'.
+            let _ = writeln!(
+                text,
+                "casewire_number_backlog_seconds{{number=\"{}\"}} {}",
+                number.as_e164(),
+                ahead.as_secs_f64()
+            );
+        }
+    }
+    ([("content-type", "text/plain; version=0.0.4")], text)
 }
 
 /// Any other path.

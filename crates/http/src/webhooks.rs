@@ -110,7 +110,10 @@ pub(crate) async fn inbound(
             return ApiError::bad_request(e.to_string()).into_response();
         }
     };
-    match state.ingest.submit(message).await {
+    let Some(ingest) = state.ingest.as_ref() else {
+        return ApiError::not_found("webhook").into_response();
+    };
+    match ingest.submit(message).await {
         Ok(InboundOutcome::Stored { reply, .. }) => {
             Metrics::inc(&state.metrics.inbound_received_total);
             xml(twiml_message(reply.as_deref()))

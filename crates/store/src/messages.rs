@@ -457,9 +457,84 @@ impl Store {
             .bind(ms(now))
             .execute(&mut *tx)
             .await?;
+            if let Some(pid) = provider_id {
+                // Status callbacks that arrived before this answer.
+                let early: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
+                    "SELECT status, error_code, at_ms FROM early_statuses WHERE provider_id = $1 ORDER BY at_ms, id",
+                )
+                .bind(pid)
+                .fetch_all(&mut *tx)
+                .await?;
+                let mut current = status;
+                for (next, code, at) in early {
+                    let Some(next) = DeliveryStatus::parse(&next) else { continue };
+                    let Some(advanced) = casewire_provider::advance(current, next) else { continue };
+                    current = advanced;
+                    sqlx::query(
+                        "UPDATE messages SET status = $1, error_code = COALESCE($2, error_code), updated_ms = $3 WHERE id = $4",
+                    )
+                    .bind(current.as_str())
+                    .bind(code)
+                    .bind(at)
+                    .bind(id.get())
+                    .execute(&mut *tx)
+                    .await?;
+                    sqlx::query(
+                        "INSERT INTO message_status_history (message_id, status, error_code, at_ms) VALUES ($1, $2, $3, $4)",
+                    )
+                    .bind(id.get())
+                    .bind(current.as_str())
+                    .bind(code)
+                    .bind(at)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                sqlx::query("DELETE FROM early_statuses WHERE provider_id = $1")
+                    .bind(pid)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             tx.commit().await?;
         });
         Ok(())
+    }
+
+    /// Reserves the send of `cost` worth of segments from `number` under its rate:
+    /// `None` when the send may go now (the slot is taken), `Some(t)` when the number is
+    /// busy until `t` (nothing is reserved). Up to `burst` of backlog is allowed before
+    /// sends are held back. Atomic across every process on the database.
+    pub async fn reserve_send_slot(
+        &self,
+        number: &PhoneNumber,
+        cost: std::time::Duration,
+        burst: std::time::Duration,
+        now: DateTime<Utc>,
+    ) -> Result<Option<DateTime<Utc>>> {
+        let cost = i64::try_from(cost.as_millis()).unwrap_or(i64::MAX / 4);
+        let burst = i64::try_from(burst.as_millis()).unwrap_or(0);
+        on_pool!(self, pool => {
+            let reserved: Option<i64> = sqlx::query_scalar(
+                "INSERT INTO number_rates (number, next_free_ms) VALUES ($1, $2 + $3)
+                 ON CONFLICT (number) DO UPDATE SET next_free_ms =
+                     (CASE WHEN number_rates.next_free_ms > $2 THEN number_rates.next_free_ms ELSE $2 END) + $3
+                 WHERE number_rates.next_free_ms <= $2 + $4
+                 RETURNING next_free_ms",
+            )
+            .bind(number.as_e164())
+            .bind(ms(now))
+            .bind(cost)
+            .bind(burst)
+            .fetch_optional(pool)
+            .await?;
+            if reserved.is_some() {
+                return Ok(None);
+            }
+            let busy_until: i64 = sqlx::query_scalar("SELECT next_free_ms FROM number_rates WHERE number = $1")
+                .bind(number.as_e164())
+                .fetch_one(pool)
+                .await?;
+            Ok(Some(from_ms("number_rates", "next_free_ms", busy_until - burst)?))
+        })
     }
 
     /// Marks an outbound text handed over without a provider id: a keyword reply
@@ -512,6 +587,18 @@ impl Store {
             .fetch_optional(&mut *tx)
             .await?;
             let Some((id, firm, current, to)) = row else {
+                // The callback may have overtaken the provider's answer to the send:
+                // keep it, to apply when that answer records the id.
+                sqlx::query(
+                    "INSERT INTO early_statuses (provider_id, status, error_code, at_ms) VALUES ($1, $2, $3, $4)",
+                )
+                .bind(provider_id.as_str())
+                .bind(status.as_str())
+                .bind(error_code)
+                .bind(ms(now))
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
                 return Ok(StatusApplied::Unknown);
             };
             let current = DeliveryStatus::parse(&current)

@@ -10,11 +10,18 @@ struct Migration {
     sql: &'static str,
 }
 
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "initial",
-    sql: include_str!("../migrations/0001_initial.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "initial",
+        sql: include_str!("../migrations/0001_initial.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "rates_and_early_statuses",
+        sql: include_str!("../migrations/0002_rates_and_early_statuses.sql"),
+    },
+];
 
 /// Fills in the few type names that differ between the backends.
 fn render(sql: &str, backend: Backend) -> String {

@@ -130,10 +130,13 @@ pub enum ReminderOutcome {
         /// What went wrong.
         reason: String,
     },
-    /// Not before `until` (quiet hours), without counting an attempt.
+    /// Not before `until` (quiet hours, the number's send rate), without counting an
+    /// attempt.
     Defer {
         /// When.
         until: DateTime<Utc>,
+        /// Why (`quiet_hours`, `rate_limited`).
+        reason: &'static str,
     },
     /// The gate refused it at send time.
     Skipped {
@@ -425,8 +428,8 @@ impl Store {
             ReminderOutcome::Retry { at, reason } => {
                 ("pending", Some(ms(*at)), 1, Some(reason), None)
             }
-            ReminderOutcome::Defer { until } => {
-                ("pending", Some(ms(*until)), 0, Some("quiet_hours"), None)
+            ReminderOutcome::Defer { until, reason } => {
+                ("pending", Some(ms(*until)), 0, Some(*reason), None)
             }
             ReminderOutcome::Skipped { reason } => ("skipped", None, 0, Some(reason), None),
             ReminderOutcome::Cancelled { reason } => ("cancelled", None, 0, Some(reason), None),
@@ -520,6 +523,29 @@ impl Store {
                 .map(|o| Duration::from_millis(u64::try_from(ms(now) - o).unwrap_or(0)))
                 .unwrap_or_default(),
         })
+    }
+}
+
+impl Store {
+    /// How far ahead each texting number's sends are booked (its backlog at its rate),
+    /// for the per-number rate metric.
+    pub async fn number_backlogs(
+        &self,
+        now: DateTime<Utc>,
+    ) -> Result<Vec<(PhoneNumber, Duration)>> {
+        let rows: Vec<(String, i64)> = on_pool!(self, pool => {
+            sqlx::query_as("SELECT number, next_free_ms FROM number_rates ORDER BY number")
+                .fetch_all(pool)
+                .await?
+        });
+        rows.into_iter()
+            .map(|(number, next)| {
+                let number = PhoneNumber::parse_e164(&number)
+                    .map_err(|e| corrupt("number_rates", "number", e))?;
+                let ahead = u64::try_from(next - ms(now)).unwrap_or(0);
+                Ok((number, Duration::from_millis(ahead)))
+            })
+            .collect()
     }
 }
 

@@ -39,6 +39,9 @@ casewire_store::both_backends!(
     api_keys_are_found_by_hash_until_revoked,
     unmatched_texts_can_be_attached_to_a_case,
     settings_round_trip,
+    a_status_that_overtakes_the_send_answer_is_applied_later,
+    a_number_is_held_to_its_rate_across_reservations,
+    a_batch_of_inbound_texts_is_stored_once_each,
 );
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
@@ -998,4 +1001,118 @@ async fn settings_round_trip(store: &Store) {
             .as_str(),
         "new@example.com"
     );
+}
+
+async fn a_status_that_overtakes_the_send_answer_is_applied_later(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let (from, to) = (number("312-555-0100"), number("312-555-0101"));
+    let out = NewOutbound {
+        case_id: Some(case_id),
+        debtor_id: None,
+        from: &from,
+        to: &to,
+        body: "Hello",
+        sent_by: SentBy::Api,
+        reminder_key: None,
+        refusal: None,
+    };
+    let id = store.insert_outbound(firm_id, &out, t(9, 0)).await.unwrap();
+    let sid = pid("SMearly");
+    // The callback arrives before Twilio's answer to the send request.
+    assert_eq!(
+        store
+            .apply_status(&sid, DeliveryStatus::Delivered, None, t(9, 1))
+            .await
+            .unwrap(),
+        StatusApplied::Unknown
+    );
+    store
+        .record_send_result(firm_id, id, Ok((&sid, DeliveryStatus::Queued)), t(9, 2))
+        .await
+        .unwrap();
+    let m = store.message(firm_id, id).await.unwrap();
+    assert_eq!(m.status, MessageStatus::Delivery(DeliveryStatus::Delivered));
+}
+
+async fn a_number_is_held_to_its_rate_across_reservations(store: &Store) {
+    let n = number("312-555-0100");
+    let second = Duration::from_secs(1);
+    let burst = Duration::from_secs(2);
+    // Three one-second sends fit (the burst allows two seconds of backlog)...
+    for _ in 0..3 {
+        assert_eq!(
+            store
+                .reserve_send_slot(&n, second, burst, t(9, 0))
+                .await
+                .unwrap(),
+            None
+        );
+    }
+    // ...the fourth must wait until the booked time minus the burst.
+    let wait = store
+        .reserve_send_slot(&n, second, burst, t(9, 0))
+        .await
+        .unwrap();
+    assert_eq!(wait, Some(t(9, 0) + chrono::Duration::seconds(1)));
+    // Later, it fits again; another number is independent.
+    assert_eq!(
+        store
+            .reserve_send_slot(&n, second, burst, t(9, 0) + chrono::Duration::seconds(1))
+            .await
+            .unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .reserve_send_slot(&number("312-555-0199"), second, burst, t(9, 0))
+            .await
+            .unwrap(),
+        None
+    );
+    let backlogs = store.number_backlogs(t(9, 0)).await.unwrap();
+    assert_eq!(backlogs.len(), 2);
+    assert_eq!(backlogs[0].1, std::time::Duration::from_secs(4));
+}
+
+async fn a_batch_of_inbound_texts_is_stored_once_each(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let (a, b) = (pid("SMb1"), pid("SMb2"));
+    let (maria, luis, firm_number) = (
+        number("312-555-0101"),
+        number("312-555-0102"),
+        number("312-555-0100"),
+    );
+    let mut first = inbound(&a, &maria, &firm_number, "one");
+    first.case_id = Some(case_id);
+    first.email_json = Some("{}");
+    let mut second = inbound(&b, &luis, &firm_number, "two");
+    second.case_id = Some(case_id);
+    let items = vec![
+        (firm_id, first.clone()),
+        (firm_id, second),
+        (firm_id, first),
+    ];
+    let results = store.record_inbound_batch(&items, t(9, 0)).await.unwrap();
+    assert!(matches!(results[0], Ok(InboundInsert::Inserted { .. })));
+    assert!(matches!(results[1], Ok(InboundInsert::Inserted { .. })));
+    assert!(
+        matches!(results[2], Ok(InboundInsert::Duplicate { .. })),
+        "{:?}",
+        results[2]
+    );
+    assert_eq!(
+        store
+            .thread(firm_id, case_id, None, 50)
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+    let emails = store
+        .claim_due_emails("w", t(9, 1), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(emails.len(), 1);
 }
