@@ -9,6 +9,8 @@
 // Standard output is this program's report.
 #![allow(clippy::print_stdout)]
 
+mod drain;
+
 use std::{
     path::PathBuf,
     process::Stdio,
@@ -32,6 +34,19 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Due reminders sent per second, against the claim-and-mark queries alone.
+    Drain {
+        /// `sqlite` (a fresh file) or a PostgreSQL admin URL (a fresh database
+        /// `casewire_drain` is created in it).
+        #[arg(long, default_value = "sqlite")]
+        database: String,
+        /// Cases to seed; each gets five due reminders.
+        #[arg(long, default_value_t = 1000)]
+        cases: usize,
+        /// Concurrent workers (each its own claims).
+        #[arg(long, default_value_t = 2)]
+        workers: usize,
+    },
     /// Signed inbound webhooks per second, against a bare route in the same run.
     Ingest {
         /// `sqlite` (a fresh file) or a PostgreSQL admin URL
@@ -377,5 +392,10 @@ async fn main() -> Result<()> {
             connections,
             clients,
         } => ingest(&database, seconds, connections, clients).await,
+        Command::Drain {
+            database,
+            cases,
+            workers,
+        } => drain::drain(&database, cases, workers).await,
     }
 }

@@ -549,6 +549,23 @@ impl Store {
     }
 }
 
+impl Store {
+    /// Puts every reminder back to pending, as planned: for benchmarks, which measure
+    /// the same queue twice. Never called by the product.
+    #[doc(hidden)]
+    pub async fn reset_reminders_for_benchmark(&self) -> Result<u64> {
+        Ok(on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE reminders SET state = 'pending', due_ms = send_at_ms, attempts = 0, reason = NULL,
+                        message_id = NULL, lease_owner = NULL, lease_until_ms = NULL",
+            )
+            .execute(pool)
+            .await?
+            .rows_affected()
+        }))
+    }
+}
+
 /// The reminder queue at a moment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct QueueStats {
