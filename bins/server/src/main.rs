@@ -10,10 +10,10 @@ use std::{path::PathBuf, sync::Arc};
 use anyhow::{Context, Result, bail};
 use casewire_app::{
     App, FirmInput, InboundOutcome, Ingest, ReplyDelivery, SystemClock, TextingNumberInput,
-    WorkerPacing,
+    UserInput, WorkerPacing,
 };
 use casewire_config::Config;
-use casewire_http::{AppState, Metrics, TwilioWebhooks};
+use casewire_http::{AppState, LiveStreams, Metrics, TwilioWebhooks};
 use casewire_model::{FirmId, NumberClass, PhoneNumber, Region};
 use casewire_provider::{InboundMessage, ProviderMessageId};
 use clap::{Parser, Subcommand};
@@ -50,6 +50,9 @@ enum Command {
     /// Manage firms.
     #[command(subcommand)]
     Firm(FirmCommand),
+    /// Manage the staff users who sign in to the web dashboard.
+    #[command(subcommand)]
+    User(UserCommand),
     /// Pretend a client texted one of a firm's numbers (for trying Casewire without a
     /// provider): stores the text as a webhook would.
     SimulateInbound {
@@ -63,6 +66,47 @@ enum Command {
         #[arg(long)]
         body: String,
     },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a staff user of a firm. The password is read from standard input (its
+    /// first line), so it stays out of the shell's history and the process list.
+    Create {
+        /// The firm's id.
+        #[arg(long)]
+        firm: i64,
+        /// The address the user signs in with.
+        #[arg(long)]
+        email: String,
+        /// The user's name, shown on the texts they send.
+        #[arg(long)]
+        name: String,
+        /// Read the password from standard input without prompting (the default when
+        /// standard input is not a terminal).
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+/// The first line of standard input, without its line ending; prompts on a terminal.
+fn read_password(prompt: bool) -> Result<String> {
+    use std::io::{BufRead, IsTerminal, Write};
+    let stdin = std::io::stdin();
+    if prompt && stdin.is_terminal() {
+        eprint!("Password (shown as typed; pipe it in to keep it off the screen): ");
+        std::io::stderr().flush().ok();
+    }
+    let mut line = String::new();
+    stdin
+        .lock()
+        .read_line(&mut line)
+        .context("reading the password from standard input")?;
+    let password = line.trim_end_matches(['\r', '\n']).to_owned();
+    if password.is_empty() {
+        bail!("no password on standard input");
+    }
+    Ok(password)
 }
 
 #[derive(Subcommand)]
@@ -105,14 +149,6 @@ fn init_tracing(filter: &str) {
         .init();
 }
 
-fn worker_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("server-{}-{nanos:08x}", std::process::id())
-}
-
 async fn build_app(config: &Config) -> Result<App> {
     let store = config.open_store().await.context("opening the database")?;
     let provider = config.provider().context("setting up the SMS provider")?;
@@ -120,29 +156,8 @@ async fn build_app(config: &Config) -> Result<App> {
         store,
         provider,
         Arc::new(SystemClock),
-        config.app_config(worker_id())?,
+        config.app_config(casewire_config::instance_id("server"))?,
     ))
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
 }
 
 async fn serve(
@@ -211,8 +226,14 @@ async fn serve(
         worker = worker.is_some(),
         "serving"
     );
-    axum::serve(listener, casewire_http::router(state))
-        .with_graceful_shutdown(shutdown_signal())
+    let live = LiveStreams::default();
+    let router = casewire_http::router_with_live(state, live.clone());
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async move {
+            casewire_config::shutdown_signal().await;
+            // Open dashboard event streams never end by themselves.
+            live.close();
+        })
         .await
         .context("serving HTTP")?;
     tracing::info!("shutting down: finishing the worker's batch in hand");
@@ -269,6 +290,28 @@ async fn run(cli: Cli) -> Result<()> {
             println!("firm_id={}", record.firm.id());
             println!("api_key={}", key.token);
             eprintln!("Keep the API key safe: it is shown only once.");
+            Ok(())
+        }
+        Command::User(UserCommand::Create {
+            firm,
+            email,
+            name,
+            password_stdin,
+        }) => {
+            let password = read_password(!password_stdin)?;
+            let app = build_app(&config).await?;
+            let user = app
+                .create_user(
+                    FirmId::new(firm),
+                    &UserInput {
+                        email,
+                        name,
+                        password,
+                    },
+                )
+                .await?;
+            println!("user_id={}", user.id);
+            eprintln!("{} can now sign in at /sign-in.", user.email);
             Ok(())
         }
         Command::Firm(FirmCommand::RotateKey { firm }) => {

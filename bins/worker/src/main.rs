@@ -34,35 +34,6 @@ struct Cli {
     metrics_listen: Option<std::net::SocketAddr>,
 }
 
-fn worker_id() -> String {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.subsec_nanos())
-        .unwrap_or(0);
-    format!("worker-{}-{nanos:08x}", std::process::id())
-}
-
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
-    }
-}
-
 async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(cli.config.as_deref(), std::env::vars())
         .context("reading the configuration")?;
@@ -76,7 +47,7 @@ async fn run(cli: Cli) -> Result<()> {
     let store = config.open_store().await.context("opening the database")?;
     let provider = config.provider().context("setting up the SMS provider")?;
     let mailer = config.mailer().context("setting up email")?;
-    let id = worker_id();
+    let id = casewire_config::instance_id("worker");
     let app = App::new(
         store,
         provider,
@@ -121,7 +92,7 @@ async fn run(cli: Cli) -> Result<()> {
             })
             .await
     });
-    shutdown_signal().await;
+    casewire_config::shutdown_signal().await;
     tracing::info!("stopping: finishing the batch in hand, handing back the rest");
     let _ = stop_tx.send(true);
     let totals = worker.await.context("the worker task failed")?;

@@ -268,29 +268,11 @@ impl App {
             status_callback: self.config.status_callback_url.clone(),
             reminder_key: Some(reminder.key.as_str().to_owned()),
         };
-        let result = self.provider.send(&message).await;
+        let result = self.send_recorded(firm, message_id, &message).await?;
         let now = self.now();
         match result {
-            Ok(receipt) => {
-                self.store
-                    .record_send_result(
-                        firm,
-                        message_id,
-                        Ok((&receipt.provider_id, receipt.status)),
-                        now,
-                    )
-                    .await?;
-                Ok(ReminderOutcome::Sent { message_id })
-            }
+            Ok(_) => Ok(ReminderOutcome::Sent { message_id }),
             Err(error) => {
-                self.store
-                    .record_send_result(
-                        firm,
-                        message_id,
-                        Err((error.code().map(i64::from), error.reason_code())),
-                        now,
-                    )
-                    .await?;
                 let policy = self.config.reminders;
                 let retry_after = match error.action() {
                     SendAction::Retry { after } => Some(after),

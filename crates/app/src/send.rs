@@ -8,7 +8,7 @@ use casewire_lint::{LintOptions, Report, lint};
 use casewire_model::{
     CaseId, CaseStatus, DebtorId, FirmId, MessageId, PhoneNumber, Recipients, SharedNumber, UserId,
 };
-use casewire_provider::{DeliveryStatus, OutboundMessage, SendAction, SendError};
+use casewire_provider::{DeliveryStatus, OutboundMessage, SendAction, SendError, SendReceipt};
 use casewire_store::{NewOutbound, SentBy};
 use serde::Serialize;
 
@@ -226,8 +226,27 @@ impl App {
         })
     }
 
-    /// Hands a recorded message to the provider and records the answer. A provider
-    /// opt-out report (Twilio 21610) also marks the number opted out.
+    /// Hands a recorded message to the provider and records its answer (the provider's
+    /// id and first status, or the error's code and reason) on the message.
+    pub(crate) async fn send_recorded(
+        &self,
+        firm: FirmId,
+        message_id: MessageId,
+        message: &OutboundMessage,
+    ) -> Result<std::result::Result<SendReceipt, SendError>> {
+        let result = self.provider.send(message).await;
+        let recorded = match &result {
+            Ok(receipt) => Ok((&receipt.provider_id, receipt.status)),
+            Err(error) => Err((error.code().map(i64::from), error.reason_code())),
+        };
+        self.store
+            .record_send_result(firm, message_id, recorded, self.now())
+            .await?;
+        Ok(result)
+    }
+
+    /// Sends a recorded manual text (or keyword reply) and says what happened. A
+    /// provider opt-out report (Twilio 21610) also marks the number opted out.
     pub(crate) async fn deliver(
         &self,
         firm: FirmId,
@@ -244,32 +263,12 @@ impl App {
             status_callback: self.config.status_callback_url.clone(),
             reminder_key: reminder_key.map(str::to_owned),
         };
-        let result = self.provider.send(&message).await;
-        let now = self.now();
-        match result {
-            Ok(receipt) => {
-                self.store
-                    .record_send_result(
-                        firm,
-                        message_id,
-                        Ok((&receipt.provider_id, receipt.status)),
-                        now,
-                    )
-                    .await?;
-                Ok(RecipientOutcome::Sent {
-                    provider_id: receipt.provider_id.as_str().to_owned(),
-                    status: receipt.status,
-                })
-            }
+        match self.send_recorded(firm, message_id, &message).await? {
+            Ok(receipt) => Ok(RecipientOutcome::Sent {
+                provider_id: receipt.provider_id.as_str().to_owned(),
+                status: receipt.status,
+            }),
             Err(error) => {
-                self.store
-                    .record_send_result(
-                        firm,
-                        message_id,
-                        Err((error.code().map(i64::from), error.reason_code())),
-                        now,
-                    )
-                    .await?;
                 tracing::warn!(firm = %firm, message = %message_id, to = ?to, reason = error.reason_code(), code = ?error.code(), "provider refused a text");
                 if error.action() == SendAction::MarkOptedOut {
                     self.record_provider_opt_out(firm, to, &error).await?;

@@ -7,7 +7,7 @@ use casewire_model::{
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::{Result, Store, StoreError, conflict_on_unique, corrupt, from_ms, ms, on_pool};
+use crate::{Result, Store, StoreError, conflict_on_unique, corrupt, found, from_ms, ms, on_pool};
 
 /// A phone to add to a debtor.
 #[derive(Debug, Clone)]
@@ -344,10 +344,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// Opens or closes a case.
@@ -366,10 +363,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// Adds a phone to a debtor of the case.
@@ -420,10 +414,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// Removes a phone.
@@ -442,10 +433,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// The firm's open cases on which `number` is a mobile number of a debtor, most

@@ -4,7 +4,7 @@ use casewire_model::{CaseEvent, CaseId, EventId, EventKind, FirmId, Offset, Reci
 use casewire_scheduler::Recipe;
 use chrono_tz::Tz;
 
-use crate::{Result, Store, StoreError, corrupt, from_ms, ms, on_pool};
+use crate::{Result, Store, StoreError, corrupt, found, from_ms, ms, on_pool};
 
 #[derive(sqlx::FromRow)]
 struct EventRow {
@@ -124,10 +124,7 @@ impl Store {
             .await?
             .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// One event of a case of the firm.
@@ -216,10 +213,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// Deletes a recipe of the firm.
@@ -232,10 +226,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// The ids of the firm's open cases that have at least one event, for re-planning

@@ -6,7 +6,9 @@ use casewire_model::{
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::{FirmSettings, Result, Store, StoreError, conflict_on_unique, corrupt, ms, on_pool};
+use crate::{
+    FirmSettings, Result, Store, StoreError, conflict_on_unique, corrupt, found, ms, on_pool,
+};
 
 /// A firm as stored: the domain value and its settings.
 #[derive(Debug, Clone)]
@@ -180,10 +182,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// Replaces the firm's settings.
@@ -197,10 +196,7 @@ impl Store {
                 .await?
                 .rows_affected()
         });
-        if done == 0 {
-            return Err(StoreError::NotFound);
-        }
-        Ok(())
+        found(done)
     }
 
     /// Replaces the firm's texting numbers (at least one; none owned by another firm).

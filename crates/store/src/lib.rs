@@ -253,6 +253,16 @@ pub(crate) fn corrupt(
     }
 }
 
+/// `Ok` when an update or delete touched a row, [`StoreError::NotFound`] when it touched
+/// none (the id does not exist, or belongs to another firm).
+pub(crate) fn found(rows_affected: u64) -> Result<()> {
+    if rows_affected == 0 {
+        Err(StoreError::NotFound)
+    } else {
+        Ok(())
+    }
+}
+
 /// Turns a unique-constraint violation into [`StoreError::Conflict`].
 pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
     move |e| match &e {
