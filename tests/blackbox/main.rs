@@ -4,6 +4,8 @@
 #![allow(clippy::unwrap_used)]
 
 mod support;
+mod web;
+mod workers;
 
 use chrono::{Duration as Days, SecondsFormat, Timelike, Utc};
 use reqwest::Method;

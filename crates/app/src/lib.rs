@@ -20,6 +20,7 @@ mod ingest;
 mod planning;
 mod reminders;
 mod send;
+mod users;
 mod worker;
 
 use std::{sync::Arc, time::Duration};
@@ -38,6 +39,7 @@ pub use ingest::Ingest;
 pub use planning::{EventInput, EventPatch, RecipeInput};
 pub use reminders::{ReminderPolicy, ReminderRun};
 pub use send::{RecipientOutcome, RecipientResult, SendOutcome, SendRequest, Sender};
+pub use users::{MIN_PASSWORD_CHARS, SESSION_LIFETIME, SessionToken, SignIn, UserInput};
 pub use worker::{WorkerPacing, WorkerTotals};
 
 /// Settings of the use-cases that come from the installation's configuration.

@@ -3,7 +3,10 @@
 //! A reminder's state is written before the provider call (the claim) and after it
 //! (sent, retried, failed). A crash between the two leaves the claim to expire and the
 //! reminder to be sent again by another worker: so only reminders whose provider call
-//! was in flight at the moment of a crash can go out twice.
+//! was in flight at the moment of a crash can go out twice. Each claim is renewed just
+//! before its reminder is worked on, so a batch that outlasts its lease leaves alone
+//! what another worker may have taken; one reminder's send must still finish within a
+//! lease.
 
 use std::{
     collections::{HashMap, hash_map::Entry},
@@ -123,6 +126,27 @@ impl App {
         };
         let mut cache = BatchCache::default();
         for reminder in claimed {
+            // A batch that outlasts its lease (a slow provider) may have lost its tail
+            // to another worker, which sends it too: renew each claim before working
+            // on it, and leave a reminder that is no longer safely ours to its new
+            // holder (or to the next claim, its lease having run out).
+            let ours = self
+                .store
+                .renew_claim(
+                    reminder.id,
+                    &self.config.worker_id,
+                    self.now(),
+                    policy.lease,
+                )
+                .await?;
+            if !ours {
+                run.lost += 1;
+                tracing::warn!(
+                    reminder = reminder.id,
+                    "reminder claim expired before it was sent; left to another worker"
+                );
+                continue;
+            }
             let outcome = self.reminder_outcome(&reminder, &mut cache).await?;
             run.count(&outcome);
             let kept = self

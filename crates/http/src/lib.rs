@@ -1,6 +1,6 @@
 //! Casewire's HTTP edge: the JSON API under `/v1` (authenticated by the firm's API key),
-//! the Twilio webhooks, `/healthz`, `/readyz`, `/metrics` and `/openapi.json`, as one
-//! axum [`Router`]. The only place that knows JSON and HTTP status codes.
+//! the staff web dashboard (HTML for signed-in staff users), the Twilio webhooks,
+//! `/healthz`, `/readyz`, `/metrics` and `/openapi.json`, as one axum [`Router`]. The only place that knows JSON and HTTP status codes.
 //!
 //! [`router`] takes the state and returns the router, so tests call it with
 //! `tower::ServiceExt::oneshot` and no socket.
@@ -11,6 +11,7 @@ mod extract;
 mod metrics;
 mod openapi;
 mod ops;
+mod web;
 mod webhooks;
 
 use std::sync::Arc;
@@ -23,6 +24,7 @@ use casewire_app::{App, Ingest};
 
 pub use error::{ApiError, ApiResult};
 pub use metrics::Metrics;
+pub use web::LiveStreams;
 pub use webhooks::TwilioWebhooks;
 
 /// What every handler shares.
@@ -52,6 +54,13 @@ pub fn worker_router(state: AppState) -> Router {
 
 /// The whole HTTP surface.
 pub fn router(state: AppState) -> Router {
+    router_with_live(state, LiveStreams::default())
+}
+
+/// The whole HTTP surface, with the handle that ends the web dashboard's live streams
+/// when the server shuts down (call [`LiveStreams::close`] when the shutdown signal
+/// comes, or graceful shutdown waits for them).
+pub fn router_with_live(state: AppState, live: LiveStreams) -> Router {
     let v1 = Router::new()
         .route("/cases", post(api::cases::create).get(api::cases::list))
         .route(
@@ -104,8 +113,10 @@ pub fn router(state: AppState) -> Router {
             "/inbox/unmatched/{message_id}/attach",
             post(api::messages::attach),
         );
+    let web = web::routes(&state, live);
     Router::new()
         .nest("/v1", v1)
+        .merge(web)
         .route("/webhooks/twilio/messages", post(webhooks::inbound))
         .route("/webhooks/twilio/status", post(webhooks::status))
         .route("/healthz", get(ops::healthz))

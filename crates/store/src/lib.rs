@@ -25,6 +25,7 @@ mod reminders;
 mod settings;
 #[cfg(feature = "testing")]
 pub mod testing;
+mod users;
 
 use std::{str::FromStr, time::Duration};
 
@@ -48,6 +49,9 @@ pub use reminders::{
     ClaimedReminder, QueueStats, ReminderOutcome, ReminderRecord, ReminderState, SyncReport,
 };
 pub use settings::FirmSettings;
+pub use users::{
+    Credentials, NewSession, NewUser, PasswordHash, SessionHash, SessionRecord, UserRecord,
+};
 
 /// Runs `$body` with `$pool` bound to the typed pool of whichever backend the store
 /// uses. The body is compiled once per backend, so the same SQL and the same row types

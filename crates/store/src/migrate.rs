@@ -21,6 +21,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "rates_and_early_statuses",
         sql: include_str!("../migrations/0002_rates_and_early_statuses.sql"),
     },
+    Migration {
+        version: 3,
+        name: "users",
+        sql: include_str!("../migrations/0003_users.sql"),
+    },
 ];
 
 /// Fills in the few type names that differ between the backends.

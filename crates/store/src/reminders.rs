@@ -408,6 +408,36 @@ impl Store {
         Ok(claimed)
     }
 
+    /// Renews `owner`'s claim on a reminder for another `lease` from `now`, if it still
+    /// holds the claim and its lease has not run out. `false` means the reminder is no
+    /// longer safely `owner`'s: another worker has claimed it, or may at any moment, and
+    /// would send it too; the caller must leave it alone. A worker calls this just
+    /// before sending, so that a batch which outlasts its lease never sends the tail
+    /// another worker has taken meanwhile.
+    pub async fn renew_claim(
+        &self,
+        id: i64,
+        owner: &str,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<bool> {
+        let lease_until = ms(now) + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let done = on_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE reminders SET lease_until_ms = $1
+                 WHERE id = $2 AND state = 'claimed' AND lease_owner = $3 AND lease_until_ms >= $4",
+            )
+            .bind(lease_until)
+            .bind(id)
+            .bind(owner)
+            .bind(ms(now))
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
     /// Records how a claimed reminder ended. Does nothing (and says so with `false`)
     /// when `owner` no longer holds it: its lease expired and another worker took it.
     pub async fn finish_reminder(

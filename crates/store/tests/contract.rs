@@ -34,6 +34,7 @@ casewire_store::both_backends!(
     re_planning_inserts_updates_cancels_and_revives,
     sent_reminders_are_never_re_planned,
     a_claimed_reminder_is_claimed_once_until_its_lease_expires,
+    a_claim_is_renewed_only_by_its_holder_while_its_lease_holds,
     concurrent_workers_never_claim_one_reminder_twice,
     emails_wait_in_the_outbox_until_sent,
     api_keys_are_found_by_hash_until_revoked,
@@ -814,6 +815,47 @@ async fn a_claimed_reminder_is_claimed_once_until_its_lease_expires(store: &Stor
             .len(),
         2
     );
+}
+
+async fn a_claim_is_renewed_only_by_its_holder_while_its_lease_holds(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let e = event(store, firm_id, case_id).await;
+    let plan = [planned(1, &e, "312-555-0101", t(10, 0), "A")];
+    store
+        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("x"), t(9, 0))
+        .await
+        .unwrap();
+    let lease = Duration::from_secs(60);
+    let claimed = store
+        .claim_due_reminders("w1", t(10, 0), lease, 10)
+        .await
+        .unwrap();
+    let id = claimed[0].id;
+    // Renewed at the last moment of its lease, the claim holds another minute.
+    assert!(store.renew_claim(id, "w1", t(10, 1), lease).await.unwrap());
+    assert!(
+        store
+            .claim_due_reminders("w2", t(10, 2), lease, 10)
+            .await
+            .unwrap()
+            .is_empty(),
+        "a renewed claim is not taken"
+    );
+    assert!(
+        !store.renew_claim(id, "w2", t(10, 2), lease).await.unwrap(),
+        "only its holder renews a claim"
+    );
+    // Once the lease has run out, the holder can no longer renew it, and another worker
+    // takes the reminder.
+    assert!(!store.renew_claim(id, "w1", t(10, 3), lease).await.unwrap());
+    let taken = store
+        .claim_due_reminders("w2", t(10, 3), lease, 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.len(), 1);
+    assert!(!store.renew_claim(id, "w1", t(10, 3), lease).await.unwrap());
+    assert!(store.renew_claim(id, "w2", t(10, 3), lease).await.unwrap());
 }
 
 async fn concurrent_workers_never_claim_one_reminder_twice(store: &Store) {

@@ -1,11 +1,14 @@
 //! A fake of Twilio's create-message call on a local port: it records every text the
 //! server sends and answers as Twilio does, with a `201` and a fresh `SM…` sid, or with
-//! Twilio's `21610` refusal for numbers that opted out at the carrier.
+//! Twilio's `21610` refusal for numbers that opted out at the carrier. It can take a
+//! little while over each text, as the real API does, so that a worker killed mid-batch
+//! is likely to be killed with a call in flight.
 
 use std::{
     collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex, MutexGuard},
+    time::{Duration, Instant},
 };
 
 use axum::{
@@ -29,6 +32,8 @@ pub(crate) struct SentText {
     pub(crate) authorization: Option<String>,
     /// The sid the fake answered with; `None` when it refused the text.
     pub(crate) sid: Option<String>,
+    /// When the fake received the call (before its delay).
+    pub(crate) received_at: Instant,
 }
 
 #[derive(Default)]
@@ -36,6 +41,8 @@ struct Recorded {
     texts: Vec<SentText>,
     /// `To` numbers answered with this Twilio error code.
     refuse: HashMap<String, u32>,
+    /// How long each call takes before it is answered.
+    delay: Duration,
 }
 
 /// The running fake. It stops with the test's runtime.
@@ -57,26 +64,35 @@ async fn create_message(
     headers: HeaderMap,
     Form(form): Form<Vec<(String, String)>>,
 ) -> Response {
+    let received_at = Instant::now();
     let field = |name: &str| form.iter().find(|(n, _)| n == name).map(|(_, v)| v.clone());
-    let mut recorded = lock(&state);
-    let to = field("To").unwrap_or_default();
-    let refusal = recorded.refuse.get(&to).copied();
-    let sid = refusal
-        .is_none()
-        // `f` first, so these never collide with the `SM…` sids of inbound texts.
-        .then(|| format!("SMf{:031x}", recorded.texts.len() + 1));
-    recorded.texts.push(SentText {
-        account_sid,
-        to,
-        from: field("From").unwrap_or_default(),
-        body: field("Body").unwrap_or_default(),
-        status_callback: field("StatusCallback"),
-        authorization: headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned),
-        sid: sid.clone(),
-    });
+    // The lock is taken and released in this block, never held across the delay.
+    let (sid, refusal, delay) = {
+        let mut recorded = lock(&state);
+        let to = field("To").unwrap_or_default();
+        let refusal = recorded.refuse.get(&to).copied();
+        let sid = refusal
+            .is_none()
+            // `f` first, so these never collide with the `SM…` sids of inbound texts.
+            .then(|| format!("SMf{:031x}", recorded.texts.len() + 1));
+        recorded.texts.push(SentText {
+            account_sid,
+            to,
+            from: field("From").unwrap_or_default(),
+            body: field("Body").unwrap_or_default(),
+            status_callback: field("StatusCallback"),
+            authorization: headers
+                .get(AUTHORIZATION)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned),
+            sid: sid.clone(),
+            received_at,
+        });
+        (sid, refusal, recorded.delay)
+    };
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     match (sid, refusal) {
         (Some(sid), _) => (
             StatusCode::CREATED,
@@ -124,6 +140,16 @@ impl FakeTwilio {
     /// Every text received so far, oldest first.
     pub(crate) fn texts(&self) -> Vec<SentText> {
         lock(&self.state).texts.clone()
+    }
+
+    /// How many texts were received so far.
+    pub(crate) fn count(&self) -> usize {
+        lock(&self.state).texts.len()
+    }
+
+    /// From now on, take `delay` over each call before answering.
+    pub(crate) fn set_delay(&self, delay: Duration) {
+        lock(&self.state).delay = delay;
     }
 
     /// From now on, refuse texts to `to` (E.164) with Twilio's `code`.

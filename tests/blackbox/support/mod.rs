@@ -1,8 +1,11 @@
 //! The harness: a real `casewire-server` process on port 0, with its own SQLite file,
 //! email folder and fake Twilio, a firm created through the CLI, an HTTP client holding
 //! the firm's API key, Twilio-signed webhooks and the `.eml` files the worker writes.
+//! `worker` adds `casewire-worker` processes and the server on a fresh PostgreSQL
+//! database that several processes share.
 
 mod fake_twilio;
+mod worker;
 
 use std::{
     path::{Path, PathBuf},
@@ -25,6 +28,7 @@ use tokio::{
 };
 
 pub(crate) use fake_twilio::FakeTwilio;
+pub(crate) use worker::{TestDatabase, Worker, eventually_within};
 
 /// The Twilio account the server is configured with.
 pub(crate) const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
@@ -219,6 +223,56 @@ impl Server {
     /// Creates another firm in the same database, through the CLI.
     pub(crate) async fn create_firm(&self, name: &str, number: &str, email: &str) -> FirmKey {
         create_firm(&self.env, name, number, email).await
+    }
+
+    /// Creates a staff user of `firm` with `casewire-server user create`, the password
+    /// on standard input; returns the user's id.
+    pub(crate) async fn create_user(
+        &self,
+        firm: i64,
+        email: &str,
+        name: &str,
+        password: &str,
+    ) -> i64 {
+        use tokio::io::AsyncWriteExt as _;
+        let mut child = casewire(&self.env)
+            .args([
+                "user",
+                "create",
+                "--firm",
+                &firm.to_string(),
+                "--email",
+                email,
+                "--name",
+                name,
+            ])
+            .arg("--password-stdin")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("casewire-server user create runs");
+        let mut stdin = child.stdin.take().expect("stdin is piped");
+        stdin
+            .write_all(format!("{password}\n").as_bytes())
+            .await
+            .expect("the password is written");
+        drop(stdin);
+        let output = child
+            .wait_with_output()
+            .await
+            .expect("user create finishes");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(
+            output.status.success(),
+            "user create failed: {stdout}\n{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        stdout
+            .lines()
+            .find_map(|line| line.strip_prefix("user_id="))
+            .and_then(|id| id.trim().parse().ok())
+            .unwrap_or_else(|| panic!("user create printed no user_id: {stdout}"))
     }
 
     /// What the server wrote on stderr so far (warnings and errors).
