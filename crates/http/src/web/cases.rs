@@ -629,9 +629,6 @@ pub(crate) async fn texting(
         .app
         .set_texting(staff.firm(), case_id, Some(email), reminders)
         .await;
-    if let Err(AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(
         &state,
         &staff,
@@ -676,9 +673,6 @@ pub(crate) async fn add_phone(
             &form.into(),
         )
         .await;
-    if let Err(AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(
         &state,
         &staff,
@@ -701,9 +695,6 @@ pub(crate) async fn update_phone(
         .app
         .update_phone(staff.firm(), case_id, PhoneId::new(phone_id), &form.into())
         .await;
-    if let Err(AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(
         &state,
         &staff,
@@ -725,9 +716,6 @@ pub(crate) async fn remove_phone(
         .app
         .remove_phone(staff.firm(), case_id, PhoneId::new(phone_id))
         .await;
-    if let Err(AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(
         &state,
         &staff,

@@ -305,9 +305,6 @@ pub(crate) async fn create(
         reminders: form.reminders(),
     };
     let result = state.app.create_event(staff.firm(), case_id, &input).await;
-    if let Err(casewire_app::AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(
         &state,
         &staff,
@@ -338,9 +335,6 @@ pub(crate) async fn update(
         .app
         .update_event(staff.firm(), case_id, EventId::new(event_id), &patch)
         .await;
-    if let Err(casewire_app::AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(
         &state,
         &staff,
@@ -362,9 +356,6 @@ pub(crate) async fn cancel(
         .app
         .cancel_event(staff.firm(), case_id, EventId::new(event_id))
         .await;
-    if let Err(casewire_app::AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(
         &state,
         &staff,

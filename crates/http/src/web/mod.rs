@@ -399,7 +399,8 @@ fn capitalised(text: &str) -> String {
     }
 }
 
-/// After a form: the notice for the next page, then 303 to `to`.
+/// After a form: the notice for the next page, then 303 to `to`. A `NotFound` (an
+/// unknown id, or another firm's) is the 404 page, not a notice.
 pub(crate) async fn finish<T>(
     state: &AppState,
     staff: &Staff,

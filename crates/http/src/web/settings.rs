@@ -512,9 +512,6 @@ pub(crate) async fn update_recipe(
         .app
         .update_recipe(staff.firm(), RecipeId::new(id), &form.into())
         .await;
-    if let Err(AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(&state, &staff, SETTINGS, result, "Recipe saved.").await
 }
 
@@ -570,9 +567,6 @@ pub(crate) async fn delete_recipe(
         .app
         .delete_recipe(staff.firm(), RecipeId::new(id))
         .await;
-    if let Err(AppError::NotFound(_)) = &result {
-        return Err(WebError::NotFound);
-    }
     finish(&state, &staff, SETTINGS, result, "Recipe deleted.").await
 }
 
