@@ -276,6 +276,21 @@ pub enum StatusApplied {
     Unknown,
 }
 
+/// Appends a status to a message's history inside an open transaction.
+macro_rules! status_history_in {
+    ($tx:expr, $message_id:expr, $status:expr, $error_code:expr, $at_ms:expr) => {
+        sqlx::query(
+            "INSERT INTO message_status_history (message_id, status, error_code, at_ms) VALUES ($1, $2, $3, $4)",
+        )
+        .bind($message_id)
+        .bind($status)
+        .bind($error_code)
+        .bind($at_ms)
+        .execute(&mut *$tx)
+        .await
+    };
+}
+
 /// Splits sorted (firm, id) pairs into one list of ids per firm.
 fn group_by_firm(pairs: &[(FirmId, i64)]) -> Vec<(FirmId, Vec<i64>)> {
     let mut out: Vec<(FirmId, Vec<i64>)> = Vec::new();
@@ -402,14 +417,7 @@ impl Store {
             .bind(ms(now))
             .fetch_one(&mut *tx)
             .await?;
-            sqlx::query(
-                "INSERT INTO message_status_history (message_id, status, at_ms) VALUES ($1, $2, $3)",
-            )
-            .bind(id)
-            .bind(status.as_str())
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
+            status_history_in!(tx, id, status.as_str(), None::<i64>, ms(now))?;
             tx.commit().await?;
             id
         });
@@ -448,15 +456,7 @@ impl Store {
             if done == 0 {
                 return Err(StoreError::NotFound);
             }
-            sqlx::query(
-                "INSERT INTO message_status_history (message_id, status, error_code, at_ms) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(id.get())
-            .bind(status.as_str())
-            .bind(error_code)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
+            status_history_in!(tx, id.get(), status.as_str(), error_code, ms(now))?;
             if let Some(pid) = provider_id {
                 // Status callbacks that arrived before this answer.
                 let early: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
@@ -479,15 +479,7 @@ impl Store {
                     .bind(id.get())
                     .execute(&mut *tx)
                     .await?;
-                    sqlx::query(
-                        "INSERT INTO message_status_history (message_id, status, error_code, at_ms) VALUES ($1, $2, $3, $4)",
-                    )
-                    .bind(id.get())
-                    .bind(current.as_str())
-                    .bind(code)
-                    .bind(at)
-                    .execute(&mut *tx)
-                    .await?;
+                    status_history_in!(tx, id.get(), current.as_str(), code, at)?;
                 }
                 sqlx::query("DELETE FROM early_statuses WHERE provider_id = $1")
                     .bind(pid)
@@ -559,11 +551,7 @@ impl Store {
             if done == 0 {
                 return Err(StoreError::NotFound);
             }
-            sqlx::query("INSERT INTO message_status_history (message_id, status, at_ms) VALUES ($1, 'sent', $2)")
-                .bind(id.get())
-                .bind(ms(now))
-                .execute(&mut *tx)
-                .await?;
+            status_history_in!(tx, id.get(), "sent", None::<i64>, ms(now))?;
             tx.commit().await?;
         });
         Ok(())
@@ -623,15 +611,7 @@ impl Store {
             if done == 0 {
                 return Ok(StatusApplied::Ignored);
             }
-            sqlx::query(
-                "INSERT INTO message_status_history (message_id, status, error_code, at_ms) VALUES ($1, $2, $3, $4)",
-            )
-            .bind(id)
-            .bind(next.as_str())
-            .bind(error_code)
-            .bind(ms(now))
-            .execute(&mut *tx)
-            .await?;
+            status_history_in!(tx, id, next.as_str(), error_code, ms(now))?;
             tx.commit().await?;
             Ok(StatusApplied::Advanced {
                 firm: FirmId::new(firm),
