@@ -318,6 +318,22 @@ async fn two_workers_drain_thousands_of_reminders_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn killed_workers_lose_nothing_and_duplicate_at_most_once_per_kill() {
+    // One provider call at a time per worker: a kill can repeat at most that one.
+    killed_workers_drain(1, Duration::from_millis(4)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killed_workers_at_the_default_concurrency_repeat_only_calls_in_flight() {
+    // The default: up to 16 calls in flight per worker, so a kill can repeat up to 16.
+    // Slower provider answers keep the drain long enough for the kills.
+    killed_workers_drain(16, Duration::from_millis(60)).await;
+}
+
+/// Three workers, each making up to `concurrency` provider calls at once, drain 1,000
+/// reminders through a fake Twilio that answers after `delay`, while one of them is
+/// killed with SIGKILL at random moments and started again, six times: every reminder
+/// is sent in the end, and a kill repeats at most the calls that were in flight.
+async fn killed_workers_drain(concurrency: usize, delay: Duration) {
     let Some(db) = TestDatabase::create().await else {
         return;
     };
@@ -326,13 +342,15 @@ async fn killed_workers_lose_nothing_and_duplicate_at_most_once_per_kill() {
 
     let twilio = FakeTwilio::start().await;
     // Each text takes a few milliseconds, as Twilio's API does, so kills land mid-call.
-    twilio.set_delay(Duration::from_millis(4));
+    twilio.set_delay(delay);
+    let concurrency_text = concurrency.to_string();
     let env = db.worker_env(
         &twilio,
         &[
             ("CASEWIRE_WORKER_RATE_LIMITS", "false"),
             ("CASEWIRE_WORKER_BATCH", "50"),
             ("CASEWIRE_WORKER_LEASE_SECS", "2"),
+            ("CASEWIRE_WORKER_SEND_CONCURRENCY", &concurrency_text),
         ],
     );
     let mut workers = Vec::new();
@@ -379,8 +397,9 @@ async fn killed_workers_lose_nothing_and_duplicate_at_most_once_per_kill() {
     assert_eq!(stranger, None, "a text that was no reminder");
     let extra: usize = duplicates.iter().map(|(_, n)| n - 1).sum();
     assert!(
-        extra <= kills,
-        "{extra} duplicate sends after {kills} kills: {duplicates:?}\nworkers' stderr:\n{}",
+        extra <= kills * concurrency,
+        "{extra} duplicate sends after {kills} kills with {concurrency} calls in flight at most: \
+         {duplicates:?}\nworkers' stderr:\n{}",
         workers
             .iter()
             .map(Worker::stderr)

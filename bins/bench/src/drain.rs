@@ -17,7 +17,7 @@ use casewire_app::{
     PhoneInput, ReminderPolicy, TextingNumberInput,
 };
 use casewire_model::{EmailAddress, NumberClass};
-use casewire_store::{ReminderOutcome, Store, StoreOptions};
+use casewire_store::{FinishedReminder, ReminderOutcome, ReminderWave, Store, StoreOptions};
 use casewire_twilio::{TwilioAuth, TwilioConfig, TwilioProvider};
 use chrono::{TimeZone, Utc};
 
@@ -48,13 +48,14 @@ async fn fake_twilio() -> Result<(String, Arc<AtomicU64>)> {
     Ok((format!("http://{addr}"), count))
 }
 
-fn config(worker: usize) -> Result<AppConfig> {
+fn config(worker: usize, send_concurrency: u32) -> Result<AppConfig> {
     Ok(AppConfig {
         public_url: None,
         status_callback_url: None,
         email_from: EmailAddress::parse("bench@example.com")?,
         reminders: ReminderPolicy {
             batch: 100,
+            send_concurrency,
             lease: Duration::from_secs(600),
             retry: Backoff {
                 base: Duration::from_secs(30),
@@ -99,7 +100,12 @@ async fn open_store(database: &str, dir: &std::path::Path) -> Result<Store> {
 }
 
 /// Runs the benchmark.
-pub(crate) async fn drain(database: &str, cases: usize, workers: usize) -> Result<()> {
+pub(crate) async fn drain(
+    database: &str,
+    cases: usize,
+    workers: usize,
+    send_concurrency: u32,
+) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("casewire-drain-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
     let store = open_store(database, &dir).await?;
@@ -113,7 +119,12 @@ pub(crate) async fn drain(database: &str, cases: usize, workers: usize) -> Resul
         .single()
         .context("time")?;
     let clock = Arc::new(ManualClock::new(seed_time));
-    let app = App::new(store.clone(), provider.clone(), clock.clone(), config(0)?);
+    let app = App::new(
+        store.clone(),
+        provider.clone(),
+        clock.clone(),
+        config(0, send_concurrency)?,
+    );
 
     let (firm, _) = app
         .create_firm(&FirmInput {
@@ -184,6 +195,7 @@ pub(crate) async fn drain(database: &str, cases: usize, workers: usize) -> Resul
     clock.set(drain_time);
 
     // Baseline: the same claim-and-mark queries, no send.
+    let wave = usize::try_from(send_concurrency.max(1))?;
     let baseline = {
         let started = Instant::now();
         let mut tasks = Vec::new();
@@ -199,14 +211,31 @@ pub(crate) async fn drain(database: &str, cases: usize, workers: usize) -> Resul
                     if batch.is_empty() {
                         break;
                     }
-                    for r in batch {
-                        let outcome = ReminderOutcome::Skipped {
-                            reason: "baseline".into(),
-                        };
+                    // Marked in the same steps as the drain's waves.
+                    let outcome = ReminderOutcome::Skipped {
+                        reason: "baseline".into(),
+                    };
+                    for wave in batch.chunks(wave) {
+                        let finished: Vec<FinishedReminder<'_>> = wave
+                            .iter()
+                            .map(|r| FinishedReminder {
+                                id: r.id,
+                                outcome: &outcome,
+                                answer: None,
+                            })
+                            .collect();
                         store
-                            .finish_reminder(r.id, &owner, &outcome, drain_time)
+                            .commit_reminder_wave(
+                                &owner,
+                                &ReminderWave {
+                                    finished: &finished,
+                                    starting: &[],
+                                },
+                                drain_time,
+                                Duration::from_secs(600),
+                            )
                             .await?;
-                        done += 1;
+                        done += wave.len() as u64;
                     }
                 }
                 anyhow::Ok(done)
@@ -228,7 +257,7 @@ pub(crate) async fn drain(database: &str, cases: usize, workers: usize) -> Resul
                 store.clone(),
                 provider.clone(),
                 clock.clone(),
-                config(w + 1)?,
+                config(w + 1, send_concurrency)?,
             );
             tasks.push(tokio::spawn(async move {
                 let mut done = 0u64;
@@ -254,7 +283,9 @@ pub(crate) async fn drain(database: &str, cases: usize, workers: usize) -> Resul
         "PostgreSQL"
     };
     let rate = |(n, d): (u64, Duration)| n as f64 / d.as_secs_f64();
-    println!("database: {label}; reminders: {total}; workers: {workers}");
+    println!(
+        "database: {label}; reminders: {total}; workers: {workers}; send concurrency: {send_concurrency}"
+    );
     println!(
         "baseline (claim + mark, no send)   {:>8.0} reminders/s  ({} in {:.2} s)",
         rate(baseline),

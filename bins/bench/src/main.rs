@@ -46,6 +46,10 @@ enum Command {
         /// Concurrent workers (each its own claims).
         #[arg(long, default_value_t = 2)]
         workers: usize,
+        /// Provider calls each worker makes at the same time (the product's default
+        /// when not given).
+        #[arg(long)]
+        send_concurrency: Option<u32>,
     },
     /// Signed inbound webhooks per second, against a bare route in the same run.
     Ingest {
@@ -396,6 +400,11 @@ async fn main() -> Result<()> {
             database,
             cases,
             workers,
-        } => drain::drain(&database, cases, workers).await,
+            send_concurrency,
+        } => {
+            let concurrency = send_concurrency
+                .unwrap_or(casewire_app::ReminderPolicy::default().send_concurrency);
+            drain::drain(&database, cases, workers, concurrency).await
+        }
     }
 }

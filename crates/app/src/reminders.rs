@@ -1,23 +1,26 @@
 //! Sending due reminders: claim a batch, re-check each at send time, send, record.
 //!
-//! A reminder's state is written before the provider call (the claim) and after it
-//! (sent, retried, failed). A crash between the two leaves the claim to expire and the
-//! reminder to be sent again by another worker: so only reminders whose provider call
-//! was in flight at the moment of a crash can go out twice. Each claim is renewed just
-//! before its reminder is worked on, so a batch that outlasts its lease leaves alone
-//! what another worker may have taken; one reminder's send must still finish within a
-//! lease.
+//! A worker claims a batch and works through it in waves of at most
+//! `send_concurrency` reminders. Each wave is one transaction before its provider calls
+//! (the claims renewed, the thread messages recorded) which also records how the
+//! previous wave ended (the provider's answers, the final states); then the wave's
+//! sends run at the same time. So the state of every reminder is written before and
+//! after its provider call, and after a crash the only reminders that can go out twice
+//! are those of the wave whose calls were in flight: at most `send_concurrency`. A
+//! claim is renewed just before its reminder is sent, so a batch that outlasts its lease
+//! leaves alone what another worker may have taken; one wave's sends must still finish
+//! within a lease.
 
-use std::{
-    collections::{HashMap, hash_map::Entry},
-    time::Duration,
+use std::{collections::HashMap, time::Duration};
+
+use casewire_compliance::{ConsentState, Decision, GateRequest, SendKind, gate};
+use casewire_model::{
+    Case, CaseEvent, CaseId, CaseStatus, DebtorId, EventId, FirmId, PhoneNumber, Recipients,
 };
-
-use casewire_compliance::{Decision, GateRequest, SendKind, gate};
-use casewire_model::{Case, CaseStatus, FirmId, Recipients};
-use casewire_provider::{OutboundMessage, SendAction};
+use casewire_provider::{OutboundMessage, SendAction, SendError, SendReceipt};
 use casewire_store::{
-    FirmRecord, NewOutbound, ReminderOutcome, ReminderRecord, SentBy, StoreError,
+    FinishedReminder, FirmRecord, NewOutbound, ReminderOutcome, ReminderRecord, ReminderWave,
+    SendAnswer, SentBy, StartingReminder,
 };
 
 use crate::{App, Backoff, Result};
@@ -31,6 +34,9 @@ pub struct ReminderPolicy {
     pub lease: Duration,
     /// Retry schedule for transient provider errors.
     pub retry: Backoff,
+    /// How many provider calls one worker makes at the same time: also the most
+    /// reminders a crash of the worker can send twice (those whose calls were in flight).
+    pub send_concurrency: u32,
     /// Retry when the provider may already have accepted the text (a timeout or a 5xx
     /// after the request was sent). Off by default: a duplicate court reminder confuses
     /// clients; a missing one is visible as failed in the case's reminders.
@@ -46,6 +52,7 @@ impl Default for ReminderPolicy {
     fn default() -> Self {
         ReminderPolicy {
             batch: 100,
+            send_concurrency: 16,
             lease: Duration::from_secs(120),
             retry: Backoff {
                 base: Duration::from_secs(30),
@@ -100,10 +107,55 @@ impl ReminderRun {
     }
 }
 
+/// What a batch's checks read: the firms, cases and events its reminders refer to.
 #[derive(Default)]
-struct BatchCache {
+struct BatchContext {
     firms: HashMap<FirmId, FirmRecord>,
-    cases: HashMap<(FirmId, casewire_model::CaseId), Option<Case>>,
+    cases: HashMap<(FirmId, CaseId), Case>,
+    events: HashMap<(FirmId, EventId), CaseEvent>,
+}
+
+/// What the checks at send time decided for a reminder.
+enum Check {
+    /// It ends here, without a send.
+    Done(ReminderOutcome),
+    /// It goes to the provider, from this number, as this debtor's text.
+    Send {
+        from: PhoneNumber,
+        debtor_id: DebtorId,
+    },
+}
+
+/// A reminder whose work is done, waiting for the next durable step.
+struct Done {
+    id: i64,
+    outcome: ReminderOutcome,
+    /// The provider's answer to its send, if it was sent.
+    answer: Option<(
+        FirmId,
+        casewire_model::MessageId,
+        std::result::Result<SendReceipt, SendError>,
+    )>,
+}
+
+impl Done {
+    fn finished(&self) -> FinishedReminder<'_> {
+        FinishedReminder {
+            id: self.id,
+            outcome: &self.outcome,
+            answer: self
+                .answer
+                .as_ref()
+                .map(|(firm, message_id, result)| SendAnswer {
+                    firm: *firm,
+                    message_id: *message_id,
+                    result: match result {
+                        Ok(receipt) => Ok((&receipt.provider_id, receipt.status)),
+                        Err(error) => Err((error.code().map(i64::from), error.reason_code())),
+                    },
+                }),
+        }
+    }
 }
 
 impl App {
@@ -111,56 +163,92 @@ impl App {
     /// every one of them. Returns what happened, so tests and the loop can drive it.
     pub async fn run_due_reminders_once(&self) -> Result<ReminderRun> {
         let policy = self.config.reminders;
+        let owner = self.config.worker_id.as_str();
         let claimed = self
             .store
-            .claim_due_reminders(
-                &self.config.worker_id,
-                self.now(),
-                policy.lease,
-                policy.batch,
-            )
+            .claim_due_reminders(owner, self.now(), policy.lease, policy.batch)
             .await?;
         let mut run = ReminderRun {
             claimed: u32::try_from(claimed.len()).unwrap_or(u32::MAX),
             ..ReminderRun::default()
         };
-        let mut cache = BatchCache::default();
-        for reminder in claimed {
-            // A batch that outlasts its lease (a slow provider) may have lost its tail
-            // to another worker, which sends it too: renew each claim before working
-            // on it, and leave a reminder that is no longer safely ours to its new
-            // holder (or to the next claim, its lease having run out).
-            let ours = self
-                .store
-                .renew_claim(
-                    reminder.id,
-                    &self.config.worker_id,
-                    self.now(),
-                    policy.lease,
-                )
-                .await?;
-            if !ours {
-                run.lost += 1;
-                tracing::warn!(
-                    reminder = reminder.id,
-                    "reminder claim expired before it was sent; left to another worker"
-                );
-                continue;
+        if claimed.is_empty() {
+            return Ok(run);
+        }
+        let context = self.batch_context(&claimed).await?;
+        let wave_size = usize::try_from(policy.send_concurrency.max(1)).unwrap_or(1);
+        let mut done: Vec<Done> = Vec::new();
+        for wave in claimed.chunks(wave_size) {
+            // Checked at send time: consent is read for each wave, just before it goes.
+            let consent = self.wave_consent(wave).await?;
+            let mut sends: Vec<(&ReminderRecord, PhoneNumber, DebtorId)> = Vec::new();
+            for reminder in wave {
+                match self.check(reminder, &context, &consent).await? {
+                    Check::Done(outcome) => done.push(Done {
+                        id: reminder.id,
+                        outcome,
+                        answer: None,
+                    }),
+                    Check::Send { from, debtor_id } => sends.push((reminder, from, debtor_id)),
+                }
             }
-            let outcome = self.reminder_outcome(&reminder, &mut cache).await?;
-            run.count(&outcome);
-            let kept = self
-                .store
-                .finish_reminder(reminder.id, &self.config.worker_id, &outcome, self.now())
-                .await?;
-            if !kept {
-                run.lost += 1;
-                tracing::warn!(
-                    reminder = reminder.id,
-                    "reminder claim expired before it was finished"
-                );
+            let starting: Vec<StartingReminder<'_>> = sends
+                .iter()
+                .map(|(reminder, from, debtor_id)| StartingReminder {
+                    id: reminder.id,
+                    key: reminder.key.as_str(),
+                    firm: reminder.firm_id,
+                    message: NewOutbound {
+                        case_id: Some(reminder.case_id),
+                        debtor_id: Some(*debtor_id),
+                        from,
+                        to: &reminder.to,
+                        body: &reminder.body,
+                        sent_by: SentBy::Reminder,
+                        reminder_key: Some(reminder.key.as_str()),
+                        refusal: None,
+                    },
+                })
+                .collect();
+            let started = self.commit_step(&mut done, &starting, &mut run).await?;
+            drop(starting);
+
+            // The wave's provider calls, all at once.
+            let calls =
+                sends
+                    .iter()
+                    .zip(started)
+                    .filter_map(|((reminder, from, _), message_id)| {
+                        let Some(message_id) = message_id else {
+                            run.lost += 1;
+                            tracing::warn!(
+                                reminder = reminder.id,
+                                "reminder claim expired before it was sent; left to another worker"
+                            );
+                            return None;
+                        };
+                        let message = OutboundMessage {
+                            from: from.clone(),
+                            to: reminder.to.clone(),
+                            body: reminder.body.clone(),
+                            status_callback: self.config.status_callback_url.clone(),
+                            reminder_key: Some(reminder.key.as_str().to_owned()),
+                        };
+                        Some(async move {
+                            let result = self.provider.send(&message).await;
+                            (*reminder, message_id, result)
+                        })
+                    });
+            for (reminder, message_id, result) in futures_util::future::join_all(calls).await {
+                let outcome = self.sent_outcome(reminder, message_id, &result).await?;
+                done.push(Done {
+                    id: reminder.id,
+                    outcome,
+                    answer: Some((reminder.firm_id, message_id, result)),
+                });
             }
         }
+        self.commit_step(&mut done, &[], &mut run).await?;
         if run.rate_limited > 0 {
             let queue = self.store.reminder_queue(self.now()).await?;
             tracing::warn!(
@@ -173,25 +261,98 @@ impl App {
         Ok(run)
     }
 
-    async fn reminder_outcome(
+    /// One durable step: records (and counts) what is done, and starts `starting`.
+    async fn commit_step(
+        &self,
+        done: &mut Vec<Done>,
+        starting: &[StartingReminder<'_>],
+        run: &mut ReminderRun,
+    ) -> Result<Vec<Option<casewire_model::MessageId>>> {
+        if done.is_empty() && starting.is_empty() {
+            return Ok(Vec::new());
+        }
+        let finished: Vec<FinishedReminder<'_>> = done.iter().map(Done::finished).collect();
+        let committed = self
+            .store
+            .commit_reminder_wave(
+                &self.config.worker_id,
+                &ReminderWave {
+                    finished: &finished,
+                    starting,
+                },
+                self.now(),
+                self.config.reminders.lease,
+            )
+            .await?;
+        for (d, kept) in done.iter().zip(&committed.finished) {
+            run.count(&d.outcome);
+            if !kept {
+                run.lost += 1;
+                tracing::warn!(
+                    reminder = d.id,
+                    "reminder claim expired before it was finished"
+                );
+            }
+        }
+        done.clear();
+        Ok(committed.started)
+    }
+
+    /// Reads, in a few queries, the firms, cases and events of a batch.
+    async fn batch_context(&self, batch: &[ReminderRecord]) -> Result<BatchContext> {
+        let mut context = BatchContext::default();
+        let mut by_firm: HashMap<FirmId, (Vec<CaseId>, Vec<EventId>)> = HashMap::new();
+        for r in batch {
+            let (cases, events) = by_firm.entry(r.firm_id).or_default();
+            cases.push(r.case_id);
+            events.push(r.event_id);
+        }
+        for (firm, (mut cases, mut events)) in by_firm {
+            cases.sort_unstable();
+            cases.dedup();
+            events.sort_unstable();
+            events.dedup();
+            context.firms.insert(firm, self.store.firm(firm).await?);
+            for case in self.store.cases_by_ids(firm, &cases).await? {
+                context.cases.insert((firm, case.id), case);
+            }
+            for event in self.store.events_by_ids(firm, &events).await? {
+                context.events.insert((firm, event.id), event);
+            }
+        }
+        Ok(context)
+    }
+
+    /// The consent state of every number a wave texts, one query per firm.
+    async fn wave_consent(
+        &self,
+        wave: &[ReminderRecord],
+    ) -> Result<HashMap<(FirmId, PhoneNumber), ConsentState>> {
+        let mut by_firm: HashMap<FirmId, Vec<PhoneNumber>> = HashMap::new();
+        for r in wave {
+            by_firm.entry(r.firm_id).or_default().push(r.to.clone());
+        }
+        let mut out = HashMap::new();
+        for (firm, numbers) in by_firm {
+            for (number, state) in self.store.consent_states(firm, &numbers).await? {
+                out.insert((firm, number), state);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Is the reminder still the one that was planned, and may it go out now?
+    async fn check(
         &self,
         reminder: &ReminderRecord,
-        cache: &mut BatchCache,
-    ) -> Result<ReminderOutcome> {
+        context: &BatchContext,
+        consent: &HashMap<(FirmId, PhoneNumber), ConsentState>,
+    ) -> Result<Check> {
         let firm = reminder.firm_id;
-        let record = match cache.firms.entry(firm) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => e.insert(self.store.firm(firm).await?),
+        let Some(record) = context.firms.get(&firm) else {
+            return Ok(cancelled("firm_deleted"));
         };
-        let case = match cache.cases.entry((firm, reminder.case_id)) {
-            Entry::Occupied(e) => e.into_mut(),
-            Entry::Vacant(e) => e.insert(match self.store.case(firm, reminder.case_id).await {
-                Ok(c) => Some(c),
-                Err(StoreError::NotFound) => None,
-                Err(e) => return Err(e.into()),
-            }),
-        };
-        let Some(case) = case.as_ref() else {
+        let Some(case) = context.cases.get(&(firm, reminder.case_id)) else {
             return Ok(cancelled("case_deleted"));
         };
 
@@ -199,10 +360,12 @@ impl App {
         if case.status == CaseStatus::Closed {
             return Ok(cancelled("case_closed"));
         }
-        let event = match self.store.event(firm, case.id, reminder.event_id).await {
-            Ok(e) => e,
-            Err(StoreError::NotFound) => return Ok(cancelled("event_deleted")),
-            Err(e) => return Err(e.into()),
+        let Some(event) = context
+            .events
+            .get(&(firm, reminder.event_id))
+            .filter(|e| e.case_id == case.id)
+        else {
+            return Ok(cancelled("event_deleted"));
         };
         if event.cancelled {
             return Ok(cancelled("event_cancelled"));
@@ -221,7 +384,6 @@ impl App {
 
         // May it go out now?
         let now = self.now();
-        let consent = self.store.consent_state(firm, &reminder.to).await?;
         let zone = case
             .debtors
             .get(recipient.debtor_id)
@@ -229,119 +391,102 @@ impl App {
             .unwrap_or_else(|| record.firm.time_zone());
         match gate(&GateRequest {
             kind: SendKind::Automatic,
-            consent,
+            consent: consent
+                .get(&(firm, reminder.to.clone()))
+                .copied()
+                .unwrap_or(ConsentState::Subscribed),
             automatic_reminders: case.texting.automatic_reminders,
             recipient_zone: zone,
             quiet_hours: &record.settings.quiet_hours,
             now,
         }) {
             Decision::Refuse { reason } => {
-                return Ok(ReminderOutcome::Skipped {
+                return Ok(Check::Done(ReminderOutcome::Skipped {
                     reason: reason.as_str().to_owned(),
-                });
+                }));
             }
             Decision::Defer { until } => {
-                return Ok(ReminderOutcome::Defer {
+                return Ok(Check::Done(ReminderOutcome::Defer {
                     until,
                     reason: "quiet_hours",
-                });
+                }));
             }
             Decision::Allow => {}
         }
 
         // Within the number's send rate? Reserve the slot, or wait for it.
         let sender = record.firm.primary_number();
-        let from = sender.number.clone();
         if self.config.reminders.rate_limits {
             let segments = casewire_lint::segments(&reminder.body).1.count.max(1);
             let cost = Duration::from_secs_f64(f64::from(segments) / sender.rate.per_second());
             if let Some(until) = self
                 .store
-                .reserve_send_slot(&from, cost, self.config.reminders.rate_burst, now)
+                .reserve_send_slot(&sender.number, cost, self.config.reminders.rate_burst, now)
                 .await?
             {
-                return Ok(ReminderOutcome::Defer {
+                return Ok(Check::Done(ReminderOutcome::Defer {
                     until,
                     reason: RATE_LIMITED,
-                });
+                }));
             }
         }
+        Ok(Check::Send {
+            from: sender.number.clone(),
+            debtor_id: recipient.debtor_id,
+        })
+    }
 
-        // Send and record.
-        let message_id = self
-            .store
-            .insert_outbound(
-                firm,
-                &NewOutbound {
-                    case_id: Some(case.id),
-                    debtor_id: Some(recipient.debtor_id),
-                    from: &from,
-                    to: &reminder.to,
-                    body: &reminder.body,
-                    sent_by: SentBy::Reminder,
-                    reminder_key: Some(reminder.key.as_str()),
-                    refusal: None,
-                },
-                now,
-            )
-            .await?;
-        let message = OutboundMessage {
-            from: from.clone(),
-            to: reminder.to.clone(),
-            body: reminder.body.clone(),
-            status_callback: self.config.status_callback_url.clone(),
-            reminder_key: Some(reminder.key.as_str().to_owned()),
+    /// How a sent reminder ends, given the provider's answer.
+    async fn sent_outcome(
+        &self,
+        reminder: &ReminderRecord,
+        message_id: casewire_model::MessageId,
+        result: &std::result::Result<SendReceipt, SendError>,
+    ) -> Result<ReminderOutcome> {
+        let error = match result {
+            Ok(_) => return Ok(ReminderOutcome::Sent { message_id }),
+            Err(error) => error,
         };
-        let result = self.send_recorded(firm, message_id, &message).await?;
-        let now = self.now();
-        match result {
-            Ok(_) => Ok(ReminderOutcome::Sent { message_id }),
-            Err(error) => {
-                let policy = self.config.reminders;
-                let retry_after = match error.action() {
-                    SendAction::Retry { after } => Some(after),
-                    SendAction::RetryOnlyIfDuplicatesAcceptable if policy.retry_uncertain => {
-                        Some(None)
-                    }
-                    SendAction::MarkOptedOut => {
-                        self.record_provider_opt_out(firm, &reminder.to, &error)
-                            .await?;
-                        return Ok(ReminderOutcome::Skipped {
-                            reason: "opted_out".into(),
-                        });
-                    }
-                    SendAction::RetryOnlyIfDuplicatesAcceptable | SendAction::Fail => None,
-                };
-                let attempt = reminder.attempts;
-                match retry_after {
-                    Some(after) if attempt + 1 < policy.retry.max_attempts => {
-                        let backoff = policy.retry.delay(attempt, reminder.id);
-                        let wait = after.map_or(backoff, |a| a.max(backoff));
-                        let at = now
-                            + chrono::Duration::from_std(wait)
-                                .unwrap_or(chrono::Duration::hours(1));
-                        tracing::info!(
-                            reminder = reminder.id,
-                            reason = error.reason_code(),
-                            attempt,
-                            "reminder will be retried"
-                        );
-                        Ok(ReminderOutcome::Retry {
-                            at,
-                            reason: error.reason_code().to_owned(),
-                        })
-                    }
-                    _ => {
-                        tracing::warn!(reminder = reminder.id, reason = error.reason_code(), code = ?error.code(), "reminder failed");
-                        Ok(ReminderOutcome::Failed {
-                            reason: match error.code() {
-                                Some(code) => format!("{} ({code})", error.reason_code()),
-                                None => error.reason_code().to_owned(),
-                            },
-                            message_id: Some(message_id),
-                        })
-                    }
-                }
+        let policy = self.config.reminders;
+        let retry_after = match error.action() {
+            SendAction::Retry { after } => Some(after),
+            SendAction::RetryOnlyIfDuplicatesAcceptable if policy.retry_uncertain => Some(None),
+            SendAction::MarkOptedOut => {
+                self.record_provider_opt_out(reminder.firm_id, &reminder.to, error)
+                    .await?;
+                return Ok(ReminderOutcome::Skipped {
+                    reason: "opted_out".into(),
+                });
+            }
+            SendAction::RetryOnlyIfDuplicatesAcceptable | SendAction::Fail => None,
+        };
+        let attempt = reminder.attempts;
+        match retry_after {
+            Some(after) if attempt + 1 < policy.retry.max_attempts => {
+                let backoff = policy.retry.delay(attempt, reminder.id);
+                let wait = after.map_or(backoff, |a| a.max(backoff));
+                let at = self.now()
+                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1));
+                tracing::info!(
+                    reminder = reminder.id,
+                    reason = error.reason_code(),
+                    attempt,
+                    "reminder will be retried"
+                );
+                Ok(ReminderOutcome::Retry {
+                    at,
+                    reason: error.reason_code().to_owned(),
+                })
+            }
+            _ => {
+                tracing::warn!(reminder = reminder.id, reason = error.reason_code(), code = ?error.code(), "reminder failed");
+                Ok(ReminderOutcome::Failed {
+                    reason: match error.code() {
+                        Some(code) => format!("{} ({code})", error.reason_code()),
+                        None => error.reason_code().to_owned(),
+                    },
+                    message_id: Some(message_id),
+                })
             }
         }
     }
@@ -358,8 +503,8 @@ impl App {
 /// The deferral reason of a reminder held back by its number's send rate.
 const RATE_LIMITED: &str = "rate_limited";
 
-fn cancelled(reason: &str) -> ReminderOutcome {
-    ReminderOutcome::Cancelled {
+fn cancelled(reason: &str) -> Check {
+    Check::Done(ReminderOutcome::Cancelled {
         reason: reason.to_owned(),
-    }
+    })
 }

@@ -134,6 +134,9 @@ pub struct WorkerConfig {
     pub metrics_listen: SocketAddr,
     /// Reminders claimed per step.
     pub batch: u32,
+    /// Provider calls one worker makes at the same time; also the most reminders a
+    /// crash of that worker can send twice.
+    pub send_concurrency: u32,
     /// Seconds a claim holds before another worker may take the reminder.
     pub lease_secs: u64,
     /// Milliseconds to wait when there is nothing to do.
@@ -156,6 +159,7 @@ impl Default for WorkerConfig {
             enabled: true,
             metrics_listen: SocketAddr::from(([127, 0, 0, 1], 9091)),
             batch: policy.batch,
+            send_concurrency: policy.send_concurrency,
             lease_secs: policy.lease.as_secs(),
             idle_ms: 500,
             max_attempts: policy.retry.max_attempts,
@@ -290,6 +294,11 @@ const VARIABLES: &[(&str, &[&str], Kind)] = &[
     ),
     ("CASEWIRE_WORKER_BATCH", &["worker", "batch"], Kind::Int),
     (
+        "CASEWIRE_WORKER_SEND_CONCURRENCY",
+        &["worker", "send_concurrency"],
+        Kind::Int,
+    ),
+    (
         "CASEWIRE_WORKER_LEASE_SECS",
         &["worker", "lease_secs"],
         Kind::Int,
@@ -400,9 +409,15 @@ impl Config {
                 )));
             }
         }
-        if self.worker.batch == 0 || self.worker.max_attempts == 0 || self.worker.lease_secs == 0 {
+        if self.worker.batch == 0
+            || self.worker.send_concurrency == 0
+            || self.worker.max_attempts == 0
+            || self.worker.lease_secs == 0
+        {
             return Err(ConfigError::Invalid(
-                "worker.batch, worker.max_attempts and worker.lease_secs must be at least 1".into(),
+                "worker.batch, worker.send_concurrency, worker.max_attempts and worker.lease_secs \
+                 must be at least 1"
+                    .into(),
             ));
         }
         Ok(())
@@ -485,6 +500,7 @@ impl Config {
             email_from: self.email_from()?,
             reminders: ReminderPolicy {
                 batch: self.worker.batch,
+                send_concurrency: self.worker.send_concurrency,
                 lease: Duration::from_secs(self.worker.lease_secs),
                 retry: Backoff {
                     base: Duration::from_secs(self.worker.retry_base_secs.max(1)),

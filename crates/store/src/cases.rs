@@ -4,6 +4,8 @@ use casewire_model::{
     AutomaticReminders, Case, CaseId, CaseNumber, CaseStatus, Debtor, DebtorId, Debtors,
     EmailAddress, FirmId, PersonName, Phone, PhoneId, PhoneKind, PhoneNumber, TextingSettings,
 };
+use std::collections::HashMap;
+
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
@@ -92,6 +94,22 @@ struct DebtorRow {
     last_name: String,
     email: Option<String>,
     time_zone: Option<String>,
+}
+
+/// A debtor row with its case, for reading several cases at once.
+#[derive(sqlx::FromRow)]
+struct DebtorOfCase {
+    case_id: i64,
+    #[sqlx(flatten)]
+    debtor: DebtorRow,
+}
+
+/// A phone row with its case, for reading several cases at once.
+#[derive(sqlx::FromRow)]
+struct PhoneOfCase {
+    case_id: i64,
+    #[sqlx(flatten)]
+    phone: PhoneRow,
 }
 
 #[derive(sqlx::FromRow)]
@@ -269,6 +287,64 @@ impl Store {
             .await?;
             case(row, debtors, phones)
         })
+    }
+
+    /// Several cases of the firm at once, in three queries whatever their number (a
+    /// worker's batch of reminders). Ids of other firms and unknown ids are left out.
+    pub async fn cases_by_ids(&self, firm: FirmId, ids: &[CaseId]) -> Result<Vec<Case>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let (rows, debtors, phones): (Vec<CaseRow>, Vec<DebtorOfCase>, Vec<PhoneOfCase>) = on_pool!(self, pool => {
+                let in_list = |sql: &str| {
+                    let mut q = sqlx::QueryBuilder::new(sql);
+                    q.push_bind(firm.get()).push(" AND case_id IN (");
+                    let mut list = q.separated(", ");
+                    for id in chunk {
+                        list.push_bind(id.get());
+                    }
+                    q.push(")");
+                    q
+                };
+                let mut q = sqlx::QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE firm_id = "));
+                q.push_bind(firm.get()).push(" AND id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.get());
+                }
+                q.push(")");
+                let rows = q.build_query_as().fetch_all(pool).await?;
+                let debtors = in_list(
+                    "SELECT case_id, id, first_name, last_name, email, time_zone FROM debtors WHERE firm_id = ",
+                )
+                .push(" ORDER BY case_id, position")
+                .build_query_as()
+                .fetch_all(pool)
+                .await?;
+                let phones = in_list("SELECT case_id, id, debtor_id, number, kind FROM phones WHERE firm_id = ")
+                    .push(" ORDER BY case_id, id")
+                    .build_query_as()
+                    .fetch_all(pool)
+                    .await?;
+                (rows, debtors, phones)
+            });
+            let mut debtors_of: HashMap<i64, Vec<DebtorRow>> = HashMap::new();
+            for d in debtors {
+                debtors_of.entry(d.case_id).or_default().push(d.debtor);
+            }
+            let mut phones_of: HashMap<i64, Vec<PhoneRow>> = HashMap::new();
+            for p in phones {
+                phones_of.entry(p.case_id).or_default().push(p.phone);
+            }
+            for row in rows {
+                let id = row.id;
+                out.push(case(
+                    row,
+                    debtors_of.remove(&id).unwrap_or_default(),
+                    phones_of.remove(&id).unwrap_or_default(),
+                )?);
+            }
+        }
+        Ok(out)
     }
 
     /// The firm's cases, most recently active first, optionally filtered by a search

@@ -112,6 +112,38 @@ impl Store {
         }
     }
 
+    /// [`Store::consent_state`] of several numbers with the firm, in one query.
+    pub async fn consent_states(
+        &self,
+        firm: FirmId,
+        numbers: &[PhoneNumber],
+    ) -> Result<std::collections::HashMap<PhoneNumber, ConsentState>> {
+        let mut out: std::collections::HashMap<PhoneNumber, ConsentState> = numbers
+            .iter()
+            .map(|n| (n.clone(), ConsentState::Subscribed))
+            .collect();
+        for chunk in numbers.chunks(500) {
+            let rows: Vec<(String, String)> = on_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new("SELECT number, state FROM consent WHERE firm_id = ");
+                q.push_bind(firm.get()).push(" AND number IN (");
+                let mut list = q.separated(", ");
+                for number in chunk {
+                    list.push_bind(number.as_e164());
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for (number, state) in rows {
+                let number = PhoneNumber::parse_e164(&number)
+                    .map_err(|e| corrupt("consent", "number", e))?;
+                let state = ConsentState::parse(&state)
+                    .ok_or_else(|| corrupt("consent", "state", &state))?;
+                out.insert(number, state);
+            }
+        }
+        Ok(out)
+    }
+
     /// Applies a consent change (staff on a client's request, a provider's opt-out
     /// report) and, on opt-out, cancels the number's pending reminders with the firm.
     pub async fn apply_consent(

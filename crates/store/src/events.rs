@@ -142,6 +142,28 @@ impl Store {
         row.ok_or(StoreError::NotFound)?.into_event()
     }
 
+    /// Several events of the firm at once, in one query (a worker's batch of
+    /// reminders). Ids of other firms and unknown ids are left out.
+    pub async fn events_by_ids(&self, firm: FirmId, ids: &[EventId]) -> Result<Vec<CaseEvent>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows: Vec<EventRow> = on_pool!(self, pool => {
+                let mut q = sqlx::QueryBuilder::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE firm_id = "));
+                q.push_bind(firm.get()).push(" AND id IN (");
+                let mut list = q.separated(", ");
+                for id in chunk {
+                    list.push_bind(id.get());
+                }
+                q.push(")");
+                q.build_query_as().fetch_all(pool).await?
+            });
+            for row in rows {
+                out.push(row.into_event()?);
+            }
+        }
+        Ok(out)
+    }
+
     /// Every event of a case, cancelled ones included, by start time.
     pub async fn events(&self, firm: FirmId, case_id: CaseId) -> Result<Vec<CaseEvent>> {
         let rows: Vec<EventRow> = on_pool!(self, pool => {

@@ -27,7 +27,7 @@ mod settings;
 pub mod testing;
 mod users;
 
-use std::{str::FromStr, time::Duration};
+use std::{str::FromStr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, TimeZone, Utc};
 use sqlx::{
@@ -41,12 +41,13 @@ pub use cases::{CaseSummary, NewCase, NewDebtor, NewPhone, ReplyMatch};
 pub use consent::ConsentRecord;
 pub use firms::{ApiKeyHash, FirmRecord, NewFirm};
 pub use messages::{
-    Direction, InboundInsert, MessageRecord, MessageStatus, NewInbound, NewOutbound, SentBy,
-    StatusApplied,
+    Direction, InboundInsert, MessageRecord, MessageStatus, NewInbound, NewOutbound, SendAnswer,
+    SentBy, StatusApplied,
 };
 pub use outbox::{ClaimedEmail, EmailOutcome, EmailState};
 pub use reminders::{
-    ClaimedReminder, QueueStats, ReminderOutcome, ReminderRecord, ReminderState, SyncReport,
+    ClaimedReminder, FinishedReminder, QueueStats, ReminderOutcome, ReminderRecord, ReminderState,
+    ReminderWave, StartingReminder, SyncReport, WaveCommitted,
 };
 pub use settings::FirmSettings;
 pub use users::{
@@ -87,6 +88,11 @@ pub enum Pool {
 pub struct Store {
     #[doc(hidden)]
     pub pool: Pool,
+    /// On SQLite, the turn to write: the hot write paths of one process take it, so
+    /// they queue for SQLite's single writer lock here instead of in SQLite's busy
+    /// handler, which sleeps between tries. Other processes on the file still meet the
+    /// busy handler.
+    writer: Option<Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// What went wrong in the store.
@@ -186,7 +192,8 @@ impl Store {
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        Ok(Store { pool })
+        let writer = matches!(pool, Pool::Sqlite(_)).then(|| Arc::new(tokio::sync::Mutex::new(())));
+        Ok(Store { pool, writer })
     }
 
     /// Opens PostgreSQL with explicit connect options (a test schema's search path,
@@ -194,6 +201,7 @@ impl Store {
     pub async fn open_postgres(connect: PgConnectOptions, options: &StoreOptions) -> Result<Store> {
         let store = Store {
             pool: Pool::Postgres(Self::pg_pool(connect, options).await?),
+            writer: None,
         };
         store.migrate().await?;
         Ok(store)
@@ -205,6 +213,15 @@ impl Store {
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect)
             .await?)
+    }
+
+    /// Waits for this process's turn to write (SQLite only; see [`Store`]). Hold the
+    /// guard for the whole write transaction.
+    async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+        match &self.writer {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        }
     }
 
     /// Which backend this store runs on.

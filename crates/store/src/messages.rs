@@ -43,7 +43,7 @@ pub enum SentBy {
 }
 
 impl SentBy {
-    fn encode(self) -> String {
+    pub(crate) fn encode(self) -> String {
         match self {
             SentBy::User(id) => format!("user:{id}"),
             SentBy::Api => "api".into(),
@@ -290,9 +290,138 @@ macro_rules! status_history_in {
         .await
     };
 }
+pub(crate) use status_history_in;
+
+/// The provider's answer to one send, for the text's thread message.
+#[derive(Debug, Clone, Copy)]
+pub struct SendAnswer<'a> {
+    /// The firm the text belongs to.
+    pub firm: FirmId,
+    /// The thread message of the text.
+    pub message_id: MessageId,
+    /// The provider's id and first status, or the failure's code and reason.
+    pub result:
+        std::result::Result<(&'a ProviderMessageId, DeliveryStatus), (Option<i64>, &'a str)>,
+}
+
+impl<'a> SendAnswer<'a> {
+    /// (provider id, status, error code, refusal reason) as stored.
+    pub(crate) fn columns(
+        &self,
+    ) -> (
+        Option<&'a str>,
+        DeliveryStatus,
+        Option<i64>,
+        Option<&'a str>,
+    ) {
+        match self.result {
+            Ok((pid, status)) => (Some(pid.as_str()), status, None, None),
+            Err((code, reason)) => (None, DeliveryStatus::Failed, code, Some(reason)),
+        }
+    }
+}
+
+/// Records providers' answers to sends inside an open transaction, with a few
+/// multi-row statements for all of them: each message gets its provider id and first
+/// status (or its failure), the status history its entry, and any status callbacks that
+/// arrived before the answer are applied in order. Fails with `NotFound` when a
+/// message does not exist for its firm.
+macro_rules! record_answers_in {
+    ($tx:expr, $answers:expr, $now:expr) => {
+        async {
+            let answers: &[SendAnswer<'_>] = $answers;
+            let now_ms = ms($now);
+            for chunk in answers.chunks(200) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "WITH v (firm_id, id, provider_id, status, error_code, refusal) AS (",
+                );
+                q.push_values(chunk, |mut row, a| {
+                    let (pid, status, code, reason) = a.columns();
+                    row.push_bind(a.firm.get())
+                        .push_bind(a.message_id.get())
+                        .push_bind(pid)
+                        .push_bind(status.as_str())
+                        .push_bind(code)
+                        .push_bind(reason);
+                });
+                q.push(
+                    ") UPDATE messages SET provider_id = v.provider_id, status = v.status,
+                            error_code = v.error_code, refusal = v.refusal, updated_ms = ",
+                )
+                .push_bind(now_ms)
+                .push(" FROM v WHERE messages.firm_id = v.firm_id AND messages.id = v.id");
+                let done = q.build().execute(&mut *$tx).await?.rows_affected();
+                if done != chunk.len() as u64 {
+                    return Err(StoreError::NotFound);
+                }
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO message_status_history (message_id, status, error_code, at_ms) ",
+                );
+                q.push_values(chunk, |mut row, a| {
+                    let (_, status, code, _) = a.columns();
+                    row.push_bind(a.message_id.get())
+                        .push_bind(status.as_str())
+                        .push_bind(code)
+                        .push_bind(now_ms);
+                });
+                q.build().execute(&mut *$tx).await?;
+
+                // Status callbacks that arrived before their answer (rare).
+                let accepted: Vec<(&str, MessageId, DeliveryStatus)> = chunk
+                    .iter()
+                    .filter_map(|a| a.result.ok().map(|(pid, status)| (pid.as_str(), a.message_id, status)))
+                    .collect();
+                if accepted.is_empty() {
+                    continue;
+                }
+                let mut q = sqlx::QueryBuilder::new(
+                    "SELECT provider_id, status, error_code, at_ms FROM early_statuses WHERE provider_id IN (",
+                );
+                let mut list = q.separated(", ");
+                for (pid, _, _) in &accepted {
+                    list.push_bind(*pid);
+                }
+                q.push(") ORDER BY at_ms, id");
+                let early: Vec<(String, String, Option<i64>, i64)> =
+                    q.build_query_as().fetch_all(&mut *$tx).await?;
+                if early.is_empty() {
+                    continue;
+                }
+                for (pid, id, first) in &accepted {
+                    let mut current = *first;
+                    for (_, next, code, at) in early.iter().filter(|e| e.0 == *pid) {
+                        let Some(next) = DeliveryStatus::parse(next) else { continue };
+                        let Some(advanced) = casewire_provider::advance(current, next) else { continue };
+                        current = advanced;
+                        sqlx::query(
+                            "UPDATE messages SET status = $1, error_code = COALESCE($2, error_code), updated_ms = $3 WHERE id = $4",
+                        )
+                        .bind(current.as_str())
+                        .bind(*code)
+                        .bind(*at)
+                        .bind(id.get())
+                        .execute(&mut *$tx)
+                        .await?;
+                        status_history_in!($tx, id.get(), current.as_str(), *code, *at)?;
+                    }
+                }
+                let mut q = sqlx::QueryBuilder::new("DELETE FROM early_statuses WHERE provider_id IN (");
+                let mut list = q.separated(", ");
+                for (pid, _, _, _) in &early {
+                    list.push_bind(pid.as_str());
+                }
+                q.push(")");
+                q.build().execute(&mut *$tx).await?;
+            }
+            Ok::<(), StoreError>(())
+        }
+        .await
+    };
+}
+pub(crate) use record_answers_in;
 
 /// Splits sorted (firm, id) pairs into one list of ids per firm.
-fn group_by_firm(pairs: &[(FirmId, i64)]) -> Vec<(FirmId, Vec<i64>)> {
+pub(crate) fn group_by_firm(pairs: &[(FirmId, i64)]) -> Vec<(FirmId, Vec<i64>)> {
     let mut out: Vec<(FirmId, Vec<i64>)> = Vec::new();
     for (firm, id) in pairs {
         match out.last_mut() {
@@ -433,59 +562,14 @@ impl Store {
         result: std::result::Result<(&ProviderMessageId, DeliveryStatus), (Option<i64>, &str)>,
         now: DateTime<Utc>,
     ) -> Result<()> {
-        let (provider_id, status, error_code, reason) = match result {
-            Ok((pid, status)) => (Some(pid.as_str()), status, None, None),
-            Err((code, reason)) => (None, DeliveryStatus::Failed, code, Some(reason)),
+        let answer = SendAnswer {
+            firm,
+            message_id: id,
+            result,
         };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            let done = sqlx::query(
-                "UPDATE messages SET provider_id = $1, status = $2, error_code = $3, refusal = $4, updated_ms = $5
-                 WHERE firm_id = $6 AND id = $7",
-            )
-            .bind(provider_id)
-            .bind(status.as_str())
-            .bind(error_code)
-            .bind(reason)
-            .bind(ms(now))
-            .bind(firm.get())
-            .bind(id.get())
-            .execute(&mut *tx)
-            .await?
-            .rows_affected();
-            if done == 0 {
-                return Err(StoreError::NotFound);
-            }
-            status_history_in!(tx, id.get(), status.as_str(), error_code, ms(now))?;
-            if let Some(pid) = provider_id {
-                // Status callbacks that arrived before this answer.
-                let early: Vec<(String, Option<i64>, i64)> = sqlx::query_as(
-                    "SELECT status, error_code, at_ms FROM early_statuses WHERE provider_id = $1 ORDER BY at_ms, id",
-                )
-                .bind(pid)
-                .fetch_all(&mut *tx)
-                .await?;
-                let mut current = status;
-                for (next, code, at) in early {
-                    let Some(next) = DeliveryStatus::parse(&next) else { continue };
-                    let Some(advanced) = casewire_provider::advance(current, next) else { continue };
-                    current = advanced;
-                    sqlx::query(
-                        "UPDATE messages SET status = $1, error_code = COALESCE($2, error_code), updated_ms = $3 WHERE id = $4",
-                    )
-                    .bind(current.as_str())
-                    .bind(code)
-                    .bind(at)
-                    .bind(id.get())
-                    .execute(&mut *tx)
-                    .await?;
-                    status_history_in!(tx, id.get(), current.as_str(), code, at)?;
-                }
-                sqlx::query("DELETE FROM early_statuses WHERE provider_id = $1")
-                    .bind(pid)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            record_answers_in!(tx, std::slice::from_ref(&answer), now)?;
             tx.commit().await?;
         });
         Ok(())
@@ -653,6 +737,7 @@ impl Store {
         let simple: Vec<usize> = (0..items.len())
             .filter(|&i| items[i].1.consent.is_none())
             .collect();
+        let _turn = self.write_turn().await;
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
 

@@ -10,13 +10,18 @@
 //! gives the same guarantee. A claim whose lease expired (its worker died) is claimable
 //! again.
 
-use std::time::Duration;
+use std::{collections::HashMap, time::Duration};
 
 use casewire_model::{CaseId, DebtorId, EventId, FirmId, MessageId, PhoneNumber};
+use casewire_provider::DeliveryStatus;
 use casewire_scheduler::{PlannedReminder, ReminderKey, ReminderSource};
 use chrono::{DateTime, Utc};
 
-use crate::{Backend, Result, Store, StoreError, corrupt, from_ms, ms, on_pool};
+use crate::{
+    Backend, NewOutbound, Result, SendAnswer, Store, StoreError, corrupt, from_ms,
+    messages::{group_by_firm, record_answers_in, status_history_in},
+    ms, on_pool,
+};
 
 /// Where a reminder is in its life.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -155,6 +160,97 @@ pub enum ReminderOutcome {
         /// The thread message recording the failure, if one was made.
         message_id: Option<MessageId>,
     },
+}
+
+/// A claimed reminder whose work is done: how it ended and, when it was sent, the
+/// provider's answer for its thread message.
+#[derive(Debug, Clone)]
+pub struct FinishedReminder<'a> {
+    /// The reminder.
+    pub id: i64,
+    /// How it ended.
+    pub outcome: &'a ReminderOutcome,
+    /// The provider's answer, when it was handed to the provider.
+    pub answer: Option<SendAnswer<'a>>,
+}
+
+/// A claimed reminder about to be handed to the provider, with its thread message.
+#[derive(Debug, Clone)]
+pub struct StartingReminder<'a> {
+    /// The reminder.
+    pub id: i64,
+    /// Its key (the message carries it).
+    pub key: &'a str,
+    /// Its firm.
+    pub firm: FirmId,
+    /// The thread message to record; `refusal` and `reminder_key` are ignored.
+    pub message: NewOutbound<'a>,
+}
+
+/// One durable step of a worker: see [`Store::commit_reminder_wave`].
+#[derive(Debug, Clone, Copy)]
+pub struct ReminderWave<'a> {
+    /// Reminders finished since the previous step.
+    pub finished: &'a [FinishedReminder<'a>],
+    /// Reminders to be sent next.
+    pub starting: &'a [StartingReminder<'a>],
+}
+
+/// What a [`ReminderWave`] step found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WaveCommitted {
+    /// For each finished reminder, whether the worker still held it (`false`: its
+    /// lease ran out and another worker took it; nothing was written for it).
+    pub finished: Vec<bool>,
+    /// For each starting reminder, its thread message, or `None` when the claim is no
+    /// longer the worker's and the reminder must not be sent.
+    pub started: Vec<Option<MessageId>>,
+}
+
+/// The stored status of a text handed to the provider but not yet answered.
+const QUEUED: &str = "queued";
+
+/// How a [`ReminderOutcome`] is stored.
+struct OutcomeColumns<'a> {
+    state: &'static str,
+    due: Option<i64>,
+    attempt: i64,
+    reason: Option<&'a str>,
+    message_id: Option<i64>,
+}
+
+impl<'a> OutcomeColumns<'a> {
+    fn of(outcome: &'a ReminderOutcome) -> Self {
+        let (state, due, attempt, reason, message_id) = match outcome {
+            ReminderOutcome::Sent { message_id } => ("sent", None, 1, None, Some(message_id.get())),
+            ReminderOutcome::Retry { at, reason } => {
+                ("pending", Some(ms(*at)), 1, Some(reason.as_str()), None)
+            }
+            ReminderOutcome::Defer { until, reason } => {
+                ("pending", Some(ms(*until)), 0, Some(*reason), None)
+            }
+            ReminderOutcome::Skipped { reason } => {
+                ("skipped", None, 0, Some(reason.as_str()), None)
+            }
+            ReminderOutcome::Cancelled { reason } => {
+                ("cancelled", None, 0, Some(reason.as_str()), None)
+            }
+            ReminderOutcome::Failed { reason, message_id } => (
+                "failed",
+                None,
+                1,
+                Some(reason.as_str()),
+                message_id.map(MessageId::get),
+            ),
+        };
+        OutcomeColumns {
+            state,
+            due,
+            attempt,
+            reason,
+            message_id,
+        }
+    }
 }
 
 #[derive(sqlx::FromRow)]
@@ -383,6 +479,7 @@ impl Store {
             Backend::Postgres => "FOR UPDATE SKIP LOCKED",
             Backend::Sqlite => "",
         };
+        let _turn = self.write_turn().await;
         let rows: Vec<ReminderRow> = on_pool!(self, pool => {
             sqlx::query_as(&format!(
                 "UPDATE reminders SET state = 'claimed', lease_owner = $1, lease_until_ms = $2, updated_ms = $3
@@ -408,36 +505,6 @@ impl Store {
         Ok(claimed)
     }
 
-    /// Renews `owner`'s claim on a reminder for another `lease` from `now`, if it still
-    /// holds the claim and its lease has not run out. `false` means the reminder is no
-    /// longer safely `owner`'s: another worker has claimed it, or may at any moment, and
-    /// would send it too; the caller must leave it alone. A worker calls this just
-    /// before sending, so that a batch which outlasts its lease never sends the tail
-    /// another worker has taken meanwhile.
-    pub async fn renew_claim(
-        &self,
-        id: i64,
-        owner: &str,
-        now: DateTime<Utc>,
-        lease: Duration,
-    ) -> Result<bool> {
-        let lease_until = ms(now) + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
-        let done = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE reminders SET lease_until_ms = $1
-                 WHERE id = $2 AND state = 'claimed' AND lease_owner = $3 AND lease_until_ms >= $4",
-            )
-            .bind(lease_until)
-            .bind(id)
-            .bind(owner)
-            .bind(ms(now))
-            .execute(pool)
-            .await?
-            .rows_affected()
-        });
-        Ok(done == 1)
-    }
-
     /// Records how a claimed reminder ended. Does nothing (and says so with `false`)
     /// when `owner` no longer holds it: its lease expired and another worker took it.
     pub async fn finish_reminder(
@@ -447,50 +514,161 @@ impl Store {
         outcome: &ReminderOutcome,
         now: DateTime<Utc>,
     ) -> Result<bool> {
-        let (state, due, attempt, reason, message_id): (
-            &str,
-            Option<i64>,
-            i64,
-            Option<&str>,
-            Option<i64>,
-        ) = match outcome {
-            ReminderOutcome::Sent { message_id } => ("sent", None, 1, None, Some(message_id.get())),
-            ReminderOutcome::Retry { at, reason } => {
-                ("pending", Some(ms(*at)), 1, Some(reason), None)
-            }
-            ReminderOutcome::Defer { until, reason } => {
-                ("pending", Some(ms(*until)), 0, Some(*reason), None)
-            }
-            ReminderOutcome::Skipped { reason } => ("skipped", None, 0, Some(reason), None),
-            ReminderOutcome::Cancelled { reason } => ("cancelled", None, 0, Some(reason), None),
-            ReminderOutcome::Failed { reason, message_id } => (
-                "failed",
-                None,
-                1,
-                Some(reason),
-                message_id.map(MessageId::get),
-            ),
+        let wave = ReminderWave {
+            finished: &[FinishedReminder {
+                id,
+                outcome,
+                answer: None,
+            }],
+            starting: &[],
         };
-        let done = on_pool!(self, pool => {
-            sqlx::query(
-                "UPDATE reminders SET state = $1, due_ms = COALESCE($2, due_ms), attempts = attempts + $3,
-                        reason = $4, message_id = COALESCE($5, message_id), lease_owner = NULL,
-                        lease_until_ms = NULL, updated_ms = $6
-                 WHERE id = $7 AND state = 'claimed' AND lease_owner = $8",
-            )
-            .bind(state)
-            .bind(due)
-            .bind(attempt)
-            .bind(reason)
-            .bind(message_id)
-            .bind(ms(now))
-            .bind(id)
-            .bind(owner)
-            .execute(pool)
-            .await?
-            .rows_affected()
+        let committed = self
+            .commit_reminder_wave(owner, &wave, now, Duration::ZERO)
+            .await?;
+        Ok(committed.finished == [true])
+    }
+
+    /// One durable step of a worker's batch, in one transaction: records how the
+    /// reminders of the previous wave ended (with the provider's answers on their thread
+    /// messages), then renews `owner`'s claims on the reminders about to be sent for
+    /// another `lease` and records their thread messages. What this returns says, for
+    /// each finished reminder, whether `owner` still held it, and for each starting one,
+    /// its message or `None` when the claim is no longer safely `owner`'s (another worker
+    /// has taken it, or may at any moment): that one must not be sent.
+    ///
+    /// Written before and after each provider call, these steps are what keeps a crash
+    /// from repeating more than the sends that were in flight: a reminder whose answer
+    /// is committed is never sent again, and one whose send had not started has no
+    /// message yet.
+    pub async fn commit_reminder_wave(
+        &self,
+        owner: &str,
+        wave: &ReminderWave<'_>,
+        now: DateTime<Utc>,
+        lease: Duration,
+    ) -> Result<WaveCommitted> {
+        const CHUNK: usize = 200;
+        let now_ms = ms(now);
+        let lease_until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
+        let answers: Vec<SendAnswer<'_>> = wave.finished.iter().filter_map(|f| f.answer).collect();
+        let mut kept: Vec<i64> = Vec::new();
+        let mut renewed: Vec<i64> = Vec::new();
+        let mut messages: HashMap<String, i64> = HashMap::new();
+        on_pool!(self, pool => {
+            let _turn = self.write_turn().await;
+            let mut tx = pool.begin().await?;
+            record_answers_in!(tx, &answers, now)?;
+            for chunk in wave.finished.chunks(CHUNK) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "WITH v (id, state, due_ms, attempts, reason, message_id) AS (",
+                );
+                q.push_values(chunk, |mut row, f| {
+                    let c = OutcomeColumns::of(f.outcome);
+                    row.push_bind(f.id)
+                        .push_bind(c.state)
+                        .push_bind(c.due)
+                        .push_bind(c.attempt)
+                        .push_bind(c.reason)
+                        .push_bind(c.message_id);
+                });
+                q.push(
+                    ") UPDATE reminders SET state = v.state, due_ms = COALESCE(v.due_ms, reminders.due_ms),
+                            attempts = reminders.attempts + v.attempts, reason = v.reason,
+                            message_id = COALESCE(v.message_id, reminders.message_id),
+                            lease_owner = NULL, lease_until_ms = NULL, updated_ms = ",
+                )
+                .push_bind(now_ms)
+                .push(" FROM v WHERE reminders.id = v.id AND reminders.state = 'claimed' AND reminders.lease_owner = ")
+                .push_bind(owner)
+                .push(" RETURNING reminders.id");
+                let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+                kept.extend(ids);
+            }
+            for chunk in wave.starting.chunks(CHUNK) {
+                let mut q = sqlx::QueryBuilder::new("UPDATE reminders SET lease_until_ms = ");
+                q.push_bind(lease_until)
+                    .push(" WHERE state = 'claimed' AND lease_owner = ")
+                    .push_bind(owner)
+                    .push(" AND lease_until_ms >= ")
+                    .push_bind(now_ms)
+                    .push(" AND id IN (");
+                let mut list = q.separated(", ");
+                for s in chunk {
+                    list.push_bind(s.id);
+                }
+                q.push(") RETURNING id");
+                let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+                let ours: Vec<&StartingReminder<'_>> =
+                    chunk.iter().filter(|s| ids.contains(&s.id)).collect();
+                renewed.extend(ids);
+                if ours.is_empty() {
+                    continue;
+                }
+                let mut touched: Vec<(FirmId, i64)> = ours
+                    .iter()
+                    .filter_map(|s| s.message.case_id.map(|c| (s.firm, c.get())))
+                    .collect();
+                touched.sort_unstable();
+                touched.dedup();
+                for (firm, cases) in group_by_firm(&touched) {
+                    let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
+                    q.push_bind(now_ms).push(" WHERE firm_id = ").push_bind(firm.get()).push(" AND id IN (");
+                    let mut list = q.separated(", ");
+                    for id in cases {
+                        list.push_bind(id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut *tx).await?;
+                }
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
+                                           body, status, refusal, sent_by, reminder_key, created_ms, updated_ms) ",
+                );
+                q.push_values(&ours, |mut row, s| {
+                    let m = &s.message;
+                    row.push_bind(s.firm.get())
+                        .push_bind(m.case_id.map(CaseId::get))
+                        .push_bind(m.debtor_id.map(DebtorId::get))
+                        .push_bind("outbound")
+                        .push_bind(m.from.as_e164())
+                        .push_bind(m.to.as_e164())
+                        .push_bind(m.body)
+                        .push_bind(QUEUED)
+                        .push_bind(None::<&str>)
+                        .push_bind(m.sent_by.encode())
+                        .push_bind(s.key)
+                        .push_bind(now_ms)
+                        .push_bind(now_ms);
+                });
+                q.push(" RETURNING id, reminder_key");
+                let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO message_status_history (message_id, status, error_code, at_ms) ",
+                );
+                q.push_values(&rows, |mut row, (id, _)| {
+                    row.push_bind(*id)
+                        .push_bind(QUEUED)
+                        .push_bind(None::<i64>)
+                        .push_bind(now_ms);
+                });
+                q.build().execute(&mut *tx).await?;
+                messages.extend(rows.into_iter().map(|(id, key)| (key, id)));
+            }
+            tx.commit().await?;
         });
-        Ok(done == 1)
+        Ok(WaveCommitted {
+            finished: wave.finished.iter().map(|f| kept.contains(&f.id)).collect(),
+            started: wave
+                .starting
+                .iter()
+                .map(|s| {
+                    renewed
+                        .contains(&s.id)
+                        .then(|| messages.get(s.key).copied().map(MessageId::new))
+                        .flatten()
+                })
+                .collect(),
+        })
     }
 
     /// Hands back every reminder `owner` holds (on shutdown), so others can take them at

@@ -13,8 +13,9 @@ use casewire_model::{
 use casewire_provider::{DeliveryStatus, ProviderMessageId};
 use casewire_scheduler::{PlannedReminder, ReminderKey, ReminderSource};
 use casewire_store::{
-    ApiKeyHash, EmailOutcome, FirmSettings, InboundInsert, MessageStatus, NewCase, NewDebtor,
-    NewFirm, NewInbound, NewOutbound, NewPhone, ReminderOutcome, ReminderState, SentBy,
+    ApiKeyHash, EmailOutcome, FinishedReminder, FirmSettings, InboundInsert, MessageStatus,
+    NewCase, NewDebtor, NewFirm, NewInbound, NewOutbound, NewPhone, ReminderOutcome,
+    ReminderRecord, ReminderState, ReminderWave, SendAnswer, SentBy, StartingReminder,
     StatusApplied, Store, StoreError,
 };
 use chrono::{DateTime, TimeZone, Utc};
@@ -43,6 +44,8 @@ casewire_store::both_backends!(
     a_status_that_overtakes_the_send_answer_is_applied_later,
     a_number_is_held_to_its_rate_across_reservations,
     a_batch_of_inbound_texts_is_stored_once_each,
+    a_wave_records_answers_finishes_and_starts_in_one_step,
+    batch_reads_leave_out_other_firms_rows,
 );
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
@@ -831,9 +834,24 @@ async fn a_claim_is_renewed_only_by_its_holder_while_its_lease_holds(store: &Sto
         .claim_due_reminders("w1", t(10, 0), lease, 10)
         .await
         .unwrap();
-    let id = claimed[0].id;
-    // Renewed at the last moment of its lease, the claim holds another minute.
-    assert!(store.renew_claim(id, "w1", t(10, 1), lease).await.unwrap());
+    let from = number("312-555-0100");
+    let starts = |owner: &'static str, at| {
+        let (store, reminder, from) = (store.clone(), claimed[0].clone(), from.clone());
+        async move {
+            let starting = [starting(&reminder, &from)];
+            let wave = ReminderWave {
+                finished: &[],
+                starting: &starting,
+            };
+            let done = store
+                .commit_reminder_wave(owner, &wave, at, lease)
+                .await
+                .unwrap();
+            done.started[0].is_some()
+        }
+    };
+    // Started at the last moment of its lease, the claim holds another minute.
+    assert!(starts("w1", t(10, 1)).await);
     assert!(
         store
             .claim_due_reminders("w2", t(10, 2), lease, 10)
@@ -843,19 +861,269 @@ async fn a_claim_is_renewed_only_by_its_holder_while_its_lease_holds(store: &Sto
         "a renewed claim is not taken"
     );
     assert!(
-        !store.renew_claim(id, "w2", t(10, 2), lease).await.unwrap(),
+        !starts("w2", t(10, 2)).await,
         "only its holder renews a claim"
     );
-    // Once the lease has run out, the holder can no longer renew it, and another worker
-    // takes the reminder.
-    assert!(!store.renew_claim(id, "w1", t(10, 3), lease).await.unwrap());
+    // Once the lease has run out, the holder can no longer start it, and another
+    // worker takes the reminder.
+    assert!(!starts("w1", t(10, 3)).await);
     let taken = store
         .claim_due_reminders("w2", t(10, 3), lease, 10)
         .await
         .unwrap();
     assert_eq!(taken.len(), 1);
-    assert!(!store.renew_claim(id, "w1", t(10, 3), lease).await.unwrap());
-    assert!(store.renew_claim(id, "w2", t(10, 3), lease).await.unwrap());
+    assert!(!starts("w1", t(10, 3)).await);
+    assert!(starts("w2", t(10, 3)).await);
+}
+
+/// A claimed reminder about to be sent from `from`.
+fn starting<'a>(reminder: &'a ReminderRecord, from: &'a PhoneNumber) -> StartingReminder<'a> {
+    StartingReminder {
+        id: reminder.id,
+        key: reminder.key.as_str(),
+        firm: reminder.firm_id,
+        message: NewOutbound {
+            case_id: Some(reminder.case_id),
+            debtor_id: Some(reminder.debtor_id),
+            from,
+            to: &reminder.to,
+            body: &reminder.body,
+            sent_by: SentBy::Reminder,
+            reminder_key: Some(reminder.key.as_str()),
+            refusal: None,
+        },
+    }
+}
+
+async fn a_wave_records_answers_finishes_and_starts_in_one_step(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let e = event(store, firm_id, case_id).await;
+    let plan = [
+        planned(1, &e, "312-555-0101", t(10, 0), "A"),
+        planned(2, &e, "312-555-0102", t(10, 0), "B"),
+        planned(3, &e, "312-555-0101", t(10, 0), "C"),
+    ];
+    store
+        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("x"), t(9, 0))
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_due_reminders("w1", t(10, 0), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(claimed.len(), 3);
+    let from = number("312-555-0100");
+    let [r1, r2, r3] = [&claimed[0], &claimed[1], &claimed[2]];
+    let two_minutes = Duration::from_secs(120);
+
+    // The first wave starts two: their thread messages are recorded as queued, and
+    // their claims renewed (two minutes).
+    let first = [starting(r1, &from), starting(r2, &from)];
+    let done = store
+        .commit_reminder_wave(
+            "w1",
+            &ReminderWave {
+                finished: &[],
+                starting: &first,
+            },
+            t(10, 0),
+            two_minutes,
+        )
+        .await
+        .unwrap();
+    let [Some(m1), Some(m2)] = done.started[..] else {
+        panic!("both started: {done:?}");
+    };
+    let message = store.message(firm_id, m1).await.unwrap();
+    assert_eq!(
+        message.status,
+        MessageStatus::Delivery(DeliveryStatus::Queued)
+    );
+    assert_eq!(message.reminder_key.as_deref(), Some(r1.key.as_str()));
+    assert_eq!(message.sent_by, Some(SentBy::Reminder));
+    assert_eq!(message.body, r1.body);
+    // r3's claim was not renewed: another worker takes it once its lease runs out;
+    // r1 and r2 stay w1's.
+    let taken = store
+        .claim_due_reminders("w2", t(10, 2), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    assert_eq!(taken.iter().map(|r| r.id).collect::<Vec<_>>(), [r3.id]);
+
+    // The next step records the first wave's answers (a status callback overtook
+    // r1's), finishes both, and cannot start r3, which is no longer w1's.
+    let sid = pid("SMwave1");
+    assert_eq!(
+        store
+            .apply_status(&sid, DeliveryStatus::Delivered, None, t(10, 1))
+            .await
+            .unwrap(),
+        StatusApplied::Unknown
+    );
+    let sent = ReminderOutcome::Sent { message_id: m1 };
+    let failed = ReminderOutcome::Failed {
+        reason: "unreachable (30003)".into(),
+        message_id: Some(m2),
+    };
+    let finished = [
+        FinishedReminder {
+            id: r1.id,
+            outcome: &sent,
+            answer: Some(SendAnswer {
+                firm: firm_id,
+                message_id: m1,
+                result: Ok((&sid, DeliveryStatus::Queued)),
+            }),
+        },
+        FinishedReminder {
+            id: r2.id,
+            outcome: &failed,
+            answer: Some(SendAnswer {
+                firm: firm_id,
+                message_id: m2,
+                result: Err((Some(30003), "unreachable")),
+            }),
+        },
+    ];
+    let next = [starting(r3, &from)];
+    let done = store
+        .commit_reminder_wave(
+            "w1",
+            &ReminderWave {
+                finished: &finished,
+                starting: &next,
+            },
+            t(10, 2),
+            two_minutes,
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.finished, [true, true]);
+    assert_eq!(done.started, [None]);
+    let m1 = store.message(firm_id, m1).await.unwrap();
+    assert_eq!(m1.provider_id.as_deref(), Some("SMwave1"));
+    assert_eq!(
+        m1.status,
+        MessageStatus::Delivery(DeliveryStatus::Delivered)
+    );
+    let m2 = store.message(firm_id, m2).await.unwrap();
+    assert_eq!(m2.status, MessageStatus::Delivery(DeliveryStatus::Failed));
+    assert_eq!(m2.error_code, Some(30003));
+    let states: Vec<_> = store
+        .case_reminders(firm_id, case_id)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.state, r.message_id))
+        .collect();
+    assert!(states.contains(&(r1.id, ReminderState::Sent, Some(m1.id))));
+    assert!(states.contains(&(r2.id, ReminderState::Failed, Some(m2.id))));
+    assert!(states.contains(&(r3.id, ReminderState::Claimed, None)));
+    // w1 can no longer finish r3 either; nothing is written for it.
+    let skipped = ReminderOutcome::Skipped {
+        reason: "opted_out".into(),
+    };
+    assert!(
+        !store
+            .finish_reminder(r3.id, "w1", &skipped, t(10, 2))
+            .await
+            .unwrap()
+    );
+    // An answer for a message of another firm changes nothing.
+    let theirs = store
+        .create_firm(&new_firm("Other Firm", "415-555-0100"), t(8, 0))
+        .await
+        .unwrap()
+        .firm
+        .id();
+    let forged = [FinishedReminder {
+        id: r3.id,
+        outcome: &skipped,
+        answer: Some(SendAnswer {
+            firm: theirs,
+            message_id: m1.id,
+            result: Err((None, "forged")),
+        }),
+    }];
+    let wave = ReminderWave {
+        finished: &forged,
+        starting: &[],
+    };
+    assert!(matches!(
+        store
+            .commit_reminder_wave("w2", &wave, t(10, 3), two_minutes)
+            .await,
+        Err(StoreError::NotFound)
+    ));
+    assert_eq!(
+        store.case_reminders(firm_id, case_id).await.unwrap()[2].state,
+        ReminderState::Claimed,
+        "the failed step wrote nothing"
+    );
+}
+
+async fn batch_reads_leave_out_other_firms_rows(store: &Store) {
+    let mine = firm(store).await;
+    let case_id = case(store, mine).await;
+    let e = event(store, mine, case_id).await;
+    let theirs = store
+        .create_firm(&new_firm("Other Firm", "415-555-0100"), t(8, 0))
+        .await
+        .unwrap()
+        .firm
+        .id();
+    let cases = store
+        .cases_by_ids(mine, &[case_id, CaseId::new(9_999)])
+        .await
+        .unwrap();
+    assert_eq!(cases, [store.case(mine, case_id).await.unwrap()]);
+    assert!(
+        store
+            .cases_by_ids(theirs, &[case_id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let event_id = e.id;
+    assert_eq!(store.events_by_ids(mine, &[event_id]).await.unwrap(), [e]);
+    assert!(
+        store
+            .events_by_ids(theirs, &[event_id])
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    let (maria, luis) = (number("312-555-0101"), number("312-555-0102"));
+    let stop = ConsentChange {
+        to: ConsentState::OptedOut,
+        at: t(9, 0),
+        method: ConsentMethod::Keyword {
+            keyword: "STOP".into(),
+        },
+        raw_text: Some("STOP".into()),
+        via_number: None,
+    };
+    store
+        .apply_consent(mine, &maria, stop, t(9, 0))
+        .await
+        .unwrap();
+    let states = store
+        .consent_states(mine, &[maria.clone(), luis.clone()])
+        .await
+        .unwrap();
+    assert_eq!(states[&maria], ConsentState::OptedOut);
+    assert_eq!(states[&luis], ConsentState::Subscribed);
+    let states = store
+        .consent_states(theirs, std::slice::from_ref(&maria))
+        .await
+        .unwrap();
+    assert_eq!(
+        states[&maria],
+        ConsentState::Subscribed,
+        "consent is per firm"
+    );
 }
 
 async fn concurrent_workers_never_claim_one_reminder_twice(store: &Store) {
