@@ -182,6 +182,9 @@ pub(crate) async fn drain(
         )
         .await?;
     }
+    // A live database has planner statistics (PostgreSQL's autovacuum keeps them);
+    // freshly seeded tables have none until analyzed.
+    store.analyze().await?;
     let total = store.reminder_queue(seed_time).await?.pending;
     eprintln!(
         "seeded {total} reminders in {:.1} s",

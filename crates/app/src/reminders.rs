@@ -196,6 +196,8 @@ impl App {
                 .iter()
                 .map(|(reminder, from, debtor_id)| StartingReminder {
                     id: reminder.id,
+                    // Unknown (never for a claim): renew before sending.
+                    lease_until: reminder.lease_until.unwrap_or(reminder.due_at),
                     key: reminder.key.as_str(),
                     firm: reminder.firm_id,
                     message: NewOutbound {

@@ -224,6 +224,15 @@ impl Store {
         }
     }
 
+    /// Refreshes the query planner's statistics of every table (`ANALYZE`), as
+    /// PostgreSQL's autovacuum does on its own: for a database just filled in bulk.
+    pub async fn analyze(&self) -> Result<()> {
+        on_pool!(self, pool => {
+            sqlx::query("ANALYZE").execute(pool).await?;
+        });
+        Ok(())
+    }
+
     /// Which backend this store runs on.
     pub fn backend(&self) -> Backend {
         match self.pool {

@@ -323,14 +323,17 @@ impl<'a> SendAnswer<'a> {
 
 /// Records providers' answers to sends inside an open transaction, with a few
 /// multi-row statements for all of them: each message gets its provider id and first
-/// status (or its failure), the status history its entry, and any status callbacks that
-/// arrived before the answer are applied in order. Fails with `NotFound` when a
-/// message does not exist for its firm.
+/// status (or its failure) and its status history entry, and any status callbacks that
+/// arrived before the answer are applied in order. The history entries of `queued`
+/// (ids of messages just recorded as queued) are written in the same statement. Fails
+/// with `NotFound` when a message does not exist for its firm.
 macro_rules! record_answers_in {
-    ($tx:expr, $answers:expr, $now:expr) => {
+    ($tx:expr, $answers:expr, $queued:expr, $now:expr) => {
         async {
             let answers: &[SendAnswer<'_>] = $answers;
+            let queued: &[i64] = $queued;
             let now_ms = ms($now);
+            let mut early_ids: Vec<i64> = Vec::new();
             for chunk in answers.chunks(200) {
                 let mut q = sqlx::QueryBuilder::new(
                     "WITH v (firm_id, id, provider_id, status, error_code, refusal) AS (",
@@ -349,31 +352,46 @@ macro_rules! record_answers_in {
                             error_code = v.error_code, refusal = v.refusal, updated_ms = ",
                 )
                 .push_bind(now_ms)
-                .push(" FROM v WHERE messages.firm_id = v.firm_id AND messages.id = v.id");
-                let done = q.build().execute(&mut *$tx).await?.rows_affected();
-                if done != chunk.len() as u64 {
+                .push(
+                    " FROM v WHERE messages.firm_id = v.firm_id AND messages.id = v.id
+                     RETURNING messages.id, EXISTS (SELECT 1 FROM early_statuses e
+                                                    WHERE e.provider_id = messages.provider_id)",
+                );
+                let rows: Vec<(i64, bool)> = q.build_query_as().fetch_all(&mut *$tx).await?;
+                if rows.len() != chunk.len() {
                     return Err(StoreError::NotFound);
                 }
+                early_ids.extend(rows.into_iter().filter(|(_, early)| *early).map(|(id, _)| id));
+            }
+            // Status history: the answers' entries and the queued ones, together.
+            let entries: Vec<(i64, &str, Option<i64>)> = answers
+                .iter()
+                .map(|a| {
+                    let (_, status, code, _) = a.columns();
+                    (a.message_id.get(), status.as_str(), code)
+                })
+                .chain(queued.iter().map(|id| (*id, "queued", None)))
+                .collect();
+            for chunk in entries.chunks(200) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO message_status_history (message_id, status, error_code, at_ms) ",
                 );
-                q.push_values(chunk, |mut row, a| {
-                    let (_, status, code, _) = a.columns();
-                    row.push_bind(a.message_id.get())
-                        .push_bind(status.as_str())
-                        .push_bind(code)
+                q.push_values(chunk, |mut row, (id, status, code)| {
+                    row.push_bind(*id)
+                        .push_bind(*status)
+                        .push_bind(*code)
                         .push_bind(now_ms);
                 });
                 q.build().execute(&mut *$tx).await?;
+            }
 
-                // Status callbacks that arrived before their answer (rare).
-                let accepted: Vec<(&str, MessageId, DeliveryStatus)> = chunk
-                    .iter()
-                    .filter_map(|a| a.result.ok().map(|(pid, status)| (pid.as_str(), a.message_id, status)))
-                    .collect();
-                if accepted.is_empty() {
-                    continue;
-                }
+            // Status callbacks that arrived before their answer (rare).
+            let accepted: Vec<(&str, MessageId, DeliveryStatus)> = answers
+                .iter()
+                .filter(|a| early_ids.contains(&a.message_id.get()))
+                .filter_map(|a| a.result.ok().map(|(pid, status)| (pid.as_str(), a.message_id, status)))
+                .collect();
+            if !accepted.is_empty() {
                 let mut q = sqlx::QueryBuilder::new(
                     "SELECT provider_id, status, error_code, at_ms FROM early_statuses WHERE provider_id IN (",
                 );
@@ -384,9 +402,6 @@ macro_rules! record_answers_in {
                 q.push(") ORDER BY at_ms, id");
                 let early: Vec<(String, String, Option<i64>, i64)> =
                     q.build_query_as().fetch_all(&mut *$tx).await?;
-                if early.is_empty() {
-                    continue;
-                }
                 for (pid, id, first) in &accepted {
                     let mut current = *first;
                     for (_, next, code, at) in early.iter().filter(|e| e.0 == *pid) {
@@ -407,8 +422,8 @@ macro_rules! record_answers_in {
                 }
                 let mut q = sqlx::QueryBuilder::new("DELETE FROM early_statuses WHERE provider_id IN (");
                 let mut list = q.separated(", ");
-                for (pid, _, _, _) in &early {
-                    list.push_bind(pid.as_str());
+                for (pid, _, _) in &accepted {
+                    list.push_bind(*pid);
                 }
                 q.push(")");
                 q.build().execute(&mut *$tx).await?;
@@ -569,7 +584,7 @@ impl Store {
         };
         on_pool!(self, pool => {
             let mut tx = pool.begin().await?;
-            record_answers_in!(tx, std::slice::from_ref(&answer), now)?;
+            record_answers_in!(tx, std::slice::from_ref(&answer), &[], now)?;
             tx.commit().await?;
         });
         Ok(())

@@ -7,24 +7,59 @@ use crate::{Backend, Result, Store, ms, on_pool};
 struct Migration {
     version: i64,
     name: &'static str,
-    sql: &'static str,
+    sql: Sql,
+}
+
+/// A migration's SQL: one text for both backends (the rule), or one for each where a
+/// backend needs other statements for the same schema change.
+enum Sql {
+    Both(&'static str),
+    Each {
+        sqlite: &'static str,
+        postgres: &'static str,
+    },
+}
+
+impl Sql {
+    fn for_backend(&self, backend: Backend) -> &'static str {
+        match (self, backend) {
+            (Sql::Both(sql), _) => sql,
+            (Sql::Each { sqlite, .. }, Backend::Sqlite) => sqlite,
+            (Sql::Each { postgres, .. }, Backend::Postgres) => postgres,
+        }
+    }
 }
 
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
         name: "initial",
-        sql: include_str!("../migrations/0001_initial.sql"),
+        sql: Sql::Both(include_str!("../migrations/0001_initial.sql")),
     },
     Migration {
         version: 2,
         name: "rates_and_early_statuses",
-        sql: include_str!("../migrations/0002_rates_and_early_statuses.sql"),
+        sql: Sql::Both(include_str!(
+            "../migrations/0002_rates_and_early_statuses.sql"
+        )),
     },
     Migration {
         version: 3,
         name: "users",
-        sql: include_str!("../migrations/0003_users.sql"),
+        sql: Sql::Both(include_str!("../migrations/0003_users.sql")),
+    },
+    Migration {
+        version: 4,
+        name: "phones_by_case",
+        sql: Sql::Both(include_str!("../migrations/0004_phones_by_case.sql")),
+    },
+    Migration {
+        version: 5,
+        name: "history_without_fk",
+        sql: Sql::Each {
+            sqlite: include_str!("../migrations/0005_history_without_fk.sqlite.sql"),
+            postgres: include_str!("../migrations/0005_history_without_fk.postgres.sql"),
+        },
     },
 ];
 
@@ -68,7 +103,7 @@ impl Store {
                     .await?;
             for migration in MIGRATIONS.iter().filter(|m| !applied.contains(&m.version)) {
                 tracing::info!(version = migration.version, name = migration.name, "applying migration");
-                sqlx::raw_sql(&render(migration.sql, backend))
+                sqlx::raw_sql(&render(migration.sql.for_backend(backend), backend))
                     .execute(&mut *tx)
                     .await?;
                 sqlx::query(
@@ -94,7 +129,7 @@ mod tests {
     fn every_placeholder_is_filled_for_both_backends() {
         for backend in [Backend::Sqlite, Backend::Postgres] {
             for m in MIGRATIONS {
-                let sql = render(m.sql, backend);
+                let sql = render(m.sql.for_backend(backend), backend);
                 assert!(!sql.contains("{{"), "{backend:?} migration {}", m.version);
             }
         }

@@ -104,6 +104,8 @@ pub struct ReminderRecord {
     pub message_id: Option<MessageId>,
     /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// While claimed, until when the claim holds.
+    pub lease_until: Option<DateTime<Utc>>,
 }
 
 /// A reminder claimed by a worker.
@@ -179,6 +181,9 @@ pub struct FinishedReminder<'a> {
 pub struct StartingReminder<'a> {
     /// The reminder.
     pub id: i64,
+    /// Until when the worker's claim holds, as it last knew (from the claim): a claim
+    /// with less than half a lease left is renewed before the send.
+    pub lease_until: DateTime<Utc>,
     /// Its key (the message carries it).
     pub key: &'a str,
     /// Its firm.
@@ -206,9 +211,6 @@ pub struct WaveCommitted {
     /// longer the worker's and the reminder must not be sent.
     pub started: Vec<Option<MessageId>>,
 }
-
-/// The stored status of a text handed to the provider but not yet answered.
-const QUEUED: &str = "queued";
 
 /// How a [`ReminderOutcome`] is stored.
 struct OutcomeColumns<'a> {
@@ -272,10 +274,12 @@ struct ReminderRow {
     reason: Option<String>,
     message_id: Option<i64>,
     updated_ms: i64,
+    lease_until_ms: Option<i64>,
 }
 
 const REMINDER_COLUMNS: &str = "id, firm_id, case_id, event_id, reminder_key, source_json, debtor_id, \
-    to_number, body, send_at_ms, event_starts_ms, state, due_ms, attempts, reason, message_id, updated_ms";
+    to_number, body, send_at_ms, event_starts_ms, state, due_ms, attempts, reason, message_id, updated_ms, \
+    lease_until_ms";
 
 impl ReminderRow {
     fn into_record(self) -> Result<ReminderRecord> {
@@ -302,6 +306,10 @@ impl ReminderRow {
             reason: self.reason,
             message_id: self.message_id.map(MessageId::new),
             updated_at: from_ms("reminders", "updated_ms", self.updated_ms)?,
+            lease_until: self
+                .lease_until_ms
+                .map(|v| from_ms("reminders", "lease_until_ms", v))
+                .transpose()?,
         })
     }
 }
@@ -482,12 +490,20 @@ impl Store {
         let _turn = self.write_turn().await;
         let rows: Vec<ReminderRow> = on_pool!(self, pool => {
             sqlx::query_as(&format!(
-                "UPDATE reminders SET state = 'claimed', lease_owner = $1, lease_until_ms = $2, updated_ms = $3
-                 WHERE id IN (
-                     SELECT id FROM reminders
-                     WHERE (state = 'pending' AND due_ms <= $3)
-                        OR (state = 'claimed' AND lease_until_ms < $3)
+                // Two index scans in due order that stop after `limit` rows each,
+                // rather than one that reads every due reminder to sort them.
+                "WITH expired AS (
+                     SELECT id, due_ms FROM reminders
+                     WHERE state = 'claimed' AND lease_until_ms < $3
+                     ORDER BY due_ms LIMIT $4 {lock}),
+                 due AS (
+                     SELECT id, due_ms FROM reminders
+                     WHERE state = 'pending' AND due_ms <= $3
                      ORDER BY due_ms LIMIT $4 {lock})
+                 UPDATE reminders SET state = 'claimed', lease_owner = $1, lease_until_ms = $2, updated_ms = $3
+                 WHERE id IN (
+                     SELECT id FROM (SELECT id, due_ms FROM expired UNION ALL SELECT id, due_ms FROM due) AS c
+                     ORDER BY due_ms LIMIT $4)
                  RETURNING {REMINDER_COLUMNS}"
             ))
             .bind(owner)
@@ -552,12 +568,96 @@ impl Store {
         let lease_until = now_ms + i64::try_from(lease.as_millis()).unwrap_or(i64::MAX / 2);
         let answers: Vec<SendAnswer<'_>> = wave.finished.iter().filter_map(|f| f.answer).collect();
         let mut kept: Vec<i64> = Vec::new();
-        let mut renewed: Vec<i64> = Vec::new();
         let mut messages: HashMap<String, i64> = HashMap::new();
         on_pool!(self, pool => {
             let _turn = self.write_turn().await;
             let mut tx = pool.begin().await?;
-            record_answers_in!(tx, &answers, now)?;
+            // The next wave: claims with less than half a lease left are renewed, then
+            // the thread messages are recorded for the reminders that are still ours
+            // (claimed by `owner`, lease not run out).
+            let mut queued: Vec<i64> = Vec::new();
+            let renew_before = now + chrono::Duration::from_std(lease / 2).unwrap_or(chrono::Duration::zero());
+            for chunk in wave.starting.chunks(CHUNK) {
+                let stale: Vec<i64> = chunk
+                    .iter()
+                    .filter(|s| s.lease_until < renew_before)
+                    .map(|s| s.id)
+                    .collect();
+                if !stale.is_empty() {
+                    let mut q = sqlx::QueryBuilder::new("UPDATE reminders SET lease_until_ms = ");
+                    q.push_bind(lease_until)
+                        .push(" WHERE state = 'claimed' AND lease_owner = ")
+                        .push_bind(owner)
+                        .push(" AND lease_until_ms >= ")
+                        .push_bind(now_ms)
+                        .push(" AND id IN (");
+                    let mut list = q.separated(", ");
+                    for id in &stale {
+                        list.push_bind(*id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut *tx).await?;
+                }
+                let mut q = sqlx::QueryBuilder::new(
+                    "WITH v (id, firm_id, case_id, debtor_id, from_number, to_number, body, sent_by, reminder_key) AS (",
+                );
+                q.push_values(chunk, |mut row, s| {
+                    let m = &s.message;
+                    row.push_bind(s.id)
+                        .push_bind(s.firm.get())
+                        .push_bind(m.case_id.map(CaseId::get))
+                        .push_bind(m.debtor_id.map(DebtorId::get))
+                        .push_bind(m.from.as_e164())
+                        .push_bind(m.to.as_e164())
+                        .push_bind(m.body)
+                        .push_bind(m.sent_by.encode())
+                        .push_bind(s.key);
+                });
+                q.push(
+                    ") INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
+                                            body, status, sent_by, reminder_key, created_ms, updated_ms)
+                     SELECT v.firm_id, v.case_id, v.debtor_id, 'outbound', v.from_number, v.to_number,
+                            v.body, 'queued', v.sent_by, v.reminder_key, ",
+                )
+                .push_bind(now_ms)
+                .push(", ")
+                .push_bind(now_ms)
+                .push(
+                    " FROM v WHERE EXISTS (
+                         SELECT 1 FROM reminders r
+                         WHERE r.id = v.id AND r.state = 'claimed' AND r.lease_owner = ",
+                )
+                .push_bind(owner)
+                .push(" AND r.lease_until_ms >= ")
+                .push_bind(now_ms)
+                .push(") RETURNING id, reminder_key");
+                let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                if rows.is_empty() {
+                    continue;
+                }
+                queued.extend(rows.iter().map(|(id, _)| *id));
+                messages.extend(rows.into_iter().map(|(id, key)| (key, id)));
+                let mut touched: Vec<(FirmId, i64)> = chunk
+                    .iter()
+                    .filter(|s| messages.contains_key(s.key))
+                    .filter_map(|s| s.message.case_id.map(|c| (s.firm, c.get())))
+                    .collect();
+                touched.sort_unstable();
+                touched.dedup();
+                for (firm, cases) in group_by_firm(&touched) {
+                    let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
+                    q.push_bind(now_ms).push(" WHERE firm_id = ").push_bind(firm.get()).push(" AND id IN (");
+                    let mut list = q.separated(", ");
+                    for id in cases {
+                        list.push_bind(id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut *tx).await?;
+                }
+            }
+            // The previous wave: the provider's answers (and every status history entry
+            // of this step), then the reminders' final states.
+            record_answers_in!(tx, &answers, &queued, now)?;
             for chunk in wave.finished.chunks(CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(
                     "WITH v (id, state, due_ms, attempts, reason, message_id) AS (",
@@ -584,76 +684,6 @@ impl Store {
                 let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
                 kept.extend(ids);
             }
-            for chunk in wave.starting.chunks(CHUNK) {
-                let mut q = sqlx::QueryBuilder::new("UPDATE reminders SET lease_until_ms = ");
-                q.push_bind(lease_until)
-                    .push(" WHERE state = 'claimed' AND lease_owner = ")
-                    .push_bind(owner)
-                    .push(" AND lease_until_ms >= ")
-                    .push_bind(now_ms)
-                    .push(" AND id IN (");
-                let mut list = q.separated(", ");
-                for s in chunk {
-                    list.push_bind(s.id);
-                }
-                q.push(") RETURNING id");
-                let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
-                let ours: Vec<&StartingReminder<'_>> =
-                    chunk.iter().filter(|s| ids.contains(&s.id)).collect();
-                renewed.extend(ids);
-                if ours.is_empty() {
-                    continue;
-                }
-                let mut touched: Vec<(FirmId, i64)> = ours
-                    .iter()
-                    .filter_map(|s| s.message.case_id.map(|c| (s.firm, c.get())))
-                    .collect();
-                touched.sort_unstable();
-                touched.dedup();
-                for (firm, cases) in group_by_firm(&touched) {
-                    let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
-                    q.push_bind(now_ms).push(" WHERE firm_id = ").push_bind(firm.get()).push(" AND id IN (");
-                    let mut list = q.separated(", ");
-                    for id in cases {
-                        list.push_bind(id);
-                    }
-                    q.push(")");
-                    q.build().execute(&mut *tx).await?;
-                }
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
-                                           body, status, refusal, sent_by, reminder_key, created_ms, updated_ms) ",
-                );
-                q.push_values(&ours, |mut row, s| {
-                    let m = &s.message;
-                    row.push_bind(s.firm.get())
-                        .push_bind(m.case_id.map(CaseId::get))
-                        .push_bind(m.debtor_id.map(DebtorId::get))
-                        .push_bind("outbound")
-                        .push_bind(m.from.as_e164())
-                        .push_bind(m.to.as_e164())
-                        .push_bind(m.body)
-                        .push_bind(QUEUED)
-                        .push_bind(None::<&str>)
-                        .push_bind(m.sent_by.encode())
-                        .push_bind(s.key)
-                        .push_bind(now_ms)
-                        .push_bind(now_ms);
-                });
-                q.push(" RETURNING id, reminder_key");
-                let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO message_status_history (message_id, status, error_code, at_ms) ",
-                );
-                q.push_values(&rows, |mut row, (id, _)| {
-                    row.push_bind(*id)
-                        .push_bind(QUEUED)
-                        .push_bind(None::<i64>)
-                        .push_bind(now_ms);
-                });
-                q.build().execute(&mut *tx).await?;
-                messages.extend(rows.into_iter().map(|(id, key)| (key, id)));
-            }
             tx.commit().await?;
         });
         Ok(WaveCommitted {
@@ -661,12 +691,7 @@ impl Store {
             started: wave
                 .starting
                 .iter()
-                .map(|s| {
-                    renewed
-                        .contains(&s.id)
-                        .then(|| messages.get(s.key).copied().map(MessageId::new))
-                        .flatten()
-                })
+                .map(|s| messages.get(s.key).copied().map(MessageId::new))
                 .collect(),
         })
     }

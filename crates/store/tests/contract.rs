@@ -880,6 +880,7 @@ async fn a_claim_is_renewed_only_by_its_holder_while_its_lease_holds(store: &Sto
 fn starting<'a>(reminder: &'a ReminderRecord, from: &'a PhoneNumber) -> StartingReminder<'a> {
     StartingReminder {
         id: reminder.id,
+        lease_until: reminder.lease_until.unwrap(),
         key: reminder.key.as_str(),
         firm: reminder.firm_id,
         message: NewOutbound {
@@ -917,8 +918,8 @@ async fn a_wave_records_answers_finishes_and_starts_in_one_step(store: &Store) {
     let [r1, r2, r3] = [&claimed[0], &claimed[1], &claimed[2]];
     let two_minutes = Duration::from_secs(120);
 
-    // The first wave starts two: their thread messages are recorded as queued, and
-    // their claims renewed (two minutes).
+    // The first wave starts two, a minute later: their thread messages are recorded as
+    // queued, and their claims, with less than half a lease left, renewed (two minutes).
     let first = [starting(r1, &from), starting(r2, &from)];
     let done = store
         .commit_reminder_wave(
@@ -927,7 +928,7 @@ async fn a_wave_records_answers_finishes_and_starts_in_one_step(store: &Store) {
                 finished: &[],
                 starting: &first,
             },
-            t(10, 0),
+            t(10, 1),
             two_minutes,
         )
         .await
