@@ -228,6 +228,41 @@ async fn a_forged_unsigned_or_foreign_webhook_is_refused_and_changes_nothing() {
 }
 
 #[tokio::test]
+async fn a_retried_stop_webhook_is_answered_with_the_confirmation_again() {
+    let server = Server::start().await;
+    let case_id = joint_case(&server).await;
+    // Twilio retries a webhook whose answer it did not get: that answer carried the
+    // opt-out confirmation the law requires, so the retry carries it again.
+    let params = server.inbound_form(LUIS, "STOP");
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let reply = server.signed_webhook(MESSAGES_WEBHOOK, &params).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        answers.push(reply.body);
+    }
+    assert!(answers[0].contains("You are unsubscribed"), "{}", answers[0]);
+    assert_eq!(answers[0], answers[1], "the retry gets the same answer");
+    assert_eq!(server.metric("inbound_duplicates_total").await, 1.0);
+    // Stored once, confirmed once in the thread.
+    let thread = server.thread(case_id).await;
+    let stops = thread.iter().filter(|m| m["body"] == "STOP").count();
+    let confirmations = thread
+        .iter()
+        .filter(|m| m["body"].as_str().is_some_and(|b| b.contains("You are unsubscribed")))
+        .count();
+    assert_eq!((stops, confirmations), (1, 1), "{thread:?}");
+
+    // Once the number has opted back in, a late retry of the old STOP changes nothing
+    // and confirms nothing.
+    server.text_in(LUIS, "START").await;
+    let late = server.signed_webhook(MESSAGES_WEBHOOK, &params).await;
+    assert_eq!(late.status, 200, "{}", late.body);
+    assert!(!late.body.contains("<Message>"), "{}", late.body);
+    let consent = server.get(&format!("/v1/consent/{LUIS}")).await.expect(200);
+    assert_eq!(consent["state"], "subscribed", "{consent}");
+}
+
+#[tokio::test]
 async fn the_same_webhook_twice_stores_one_message() {
     let server = Server::start().await;
     let case_id = joint_case(&server).await;

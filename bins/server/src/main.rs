@@ -359,7 +359,7 @@ async fn run(cli: Cli) -> Result<()> {
                     );
                     Ok(())
                 }
-                InboundOutcome::Duplicate { message_id } => {
+                InboundOutcome::Duplicate { message_id, .. } => {
                     println!("already stored as message {message_id}");
                     Ok(())
                 }

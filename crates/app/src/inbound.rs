@@ -46,6 +46,11 @@ pub enum InboundOutcome {
     Duplicate {
         /// The earlier message.
         message_id: MessageId,
+        /// With [`ReplyDelivery::Response`], the keyword reply again when the text was a
+        /// keyword the firm answers and it still holds (an opt-out whose number is still
+        /// opted out, say): the provider retries a webhook when it did not get the first
+        /// answer, and that answer carried the confirmation. Not recorded again.
+        reply: Option<String>,
     },
     /// Sent to a number no firm texts from: nothing stored.
     UnknownNumber,
@@ -391,7 +396,14 @@ impl App {
         let (message_id, consent, cancelled) = match inserted {
             InboundInsert::Duplicate { id } => {
                 tracing::info!(firm = %firm, message = %id, "duplicate inbound text ignored");
-                return Ok(InboundOutcome::Duplicate { message_id: id });
+                let reply = match delivery {
+                    ReplyDelivery::Response => self.repeated_reply(message, &p).await?,
+                    ReplyDelivery::Provider => None,
+                };
+                return Ok(InboundOutcome::Duplicate {
+                    message_id: id,
+                    reply,
+                });
             }
             InboundInsert::Inserted {
                 id,
@@ -429,55 +441,42 @@ impl App {
             (Classification::Help { .. }, _) => Some(Intent::Help),
             _ => None,
         };
-        let record = &p.record;
-        // When the provider recognised the keyword itself (Twilio's default opt-out
-        // handling), it has already answered: a second answer would confuse the client.
-        let firm_answers =
-            record.settings.replies.mode == ReplyMode::Send && message.keyword_hint.is_none();
         let mut reply = None;
-        if let Some(intent) = reply_intent.filter(|_| firm_answers) {
-            let from = if record.firm.owns_number(&message.to) {
-                &message.to
-            } else {
-                &record.firm.primary_number().number
-            };
-            if let Some(text) = record
-                .settings
-                .replies
-                .reply_for(intent, record.firm.name(), from)
-            {
-                // The one confirmation an opt-out allows goes out even though the number is
-                // now opted out: it is the answer to the client's own request.
-                let reply_id = self
-                    .store
-                    .insert_outbound(
-                        firm,
-                        &NewOutbound {
-                            case_id: p.matched.map(|(c, _)| c),
-                            debtor_id: p.matched.map(|(_, d)| d),
-                            from,
-                            to: &message.from,
-                            body: &text,
-                            sent_by: SentBy::System,
-                            reminder_key: None,
-                            refusal: None,
-                        },
-                        self.now(),
-                    )
-                    .await?;
-                match delivery {
-                    ReplyDelivery::Provider => {
-                        self.deliver(firm, reply_id, from, &message.from, &text, None)
-                            .await?;
-                    }
-                    ReplyDelivery::Response => {
-                        self.store
-                            .mark_sent_in_response(firm, reply_id, self.now())
-                            .await?;
-                    }
+        if let Some((from, text)) =
+            reply_intent.and_then(|intent| keyword_reply(message, &p, intent))
+        {
+            let from = &from;
+            // The one confirmation an opt-out allows goes out even though the number is
+            // now opted out: it is the answer to the client's own request.
+            let reply_id = self
+                .store
+                .insert_outbound(
+                    firm,
+                    &NewOutbound {
+                        case_id: p.matched.map(|(c, _)| c),
+                        debtor_id: p.matched.map(|(_, d)| d),
+                        from,
+                        to: &message.from,
+                        body: &text,
+                        sent_by: SentBy::System,
+                        reminder_key: None,
+                        refusal: None,
+                    },
+                    self.now(),
+                )
+                .await?;
+            match delivery {
+                ReplyDelivery::Provider => {
+                    self.deliver(firm, reply_id, from, &message.from, &text, None)
+                        .await?;
                 }
-                reply = Some(text);
+                ReplyDelivery::Response => {
+                    self.store
+                        .mark_sent_in_response(firm, reply_id, self.now())
+                        .await?;
+                }
             }
+            reply = Some(text);
         }
         Ok(InboundOutcome::Stored {
             firm,
@@ -487,6 +486,29 @@ impl App {
             consent,
             reply,
         })
+    }
+
+    /// The keyword reply a retried webhook repeats: that of its keyword, when the firm
+    /// answers keywords and the keyword's effect still holds.
+    async fn repeated_reply(
+        &self,
+        message: &InboundMessage,
+        p: &Prepared,
+    ) -> Result<Option<String>> {
+        let Some(intent) = p.classification.intent() else {
+            return Ok(None);
+        };
+        let holds = match intent {
+            Intent::Help => true,
+            Intent::OptOut | Intent::OptIn => {
+                let state = self.store.consent_state(p.firm, &message.from).await?;
+                (intent == Intent::OptOut) == (state == ConsentState::OptedOut)
+            }
+        };
+        Ok(holds
+            .then(|| keyword_reply(message, p, intent))
+            .flatten()
+            .map(|(_, text)| text))
     }
 
     /// Applies a delivery-status update. A failure with Twilio's 21610 ("recipient
@@ -540,4 +562,28 @@ impl App {
         }
         Ok(applied)
     }
+}
+
+/// The firm's answer to a keyword (number it leaves from, text), when the firm sends its
+/// own. When the provider recognised the keyword itself (Twilio's default opt-out
+/// handling), it has already answered: a second answer would confuse the client.
+fn keyword_reply(
+    message: &InboundMessage,
+    p: &Prepared,
+    intent: Intent,
+) -> Option<(PhoneNumber, String)> {
+    let record = &p.record;
+    if record.settings.replies.mode != ReplyMode::Send || message.keyword_hint.is_some() {
+        return None;
+    }
+    let from = if record.firm.owns_number(&message.to) {
+        &message.to
+    } else {
+        &record.firm.primary_number().number
+    };
+    let text = record
+        .settings
+        .replies
+        .reply_for(intent, record.firm.name(), from)?;
+    Some((from.clone(), text))
 }

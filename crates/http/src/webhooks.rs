@@ -118,9 +118,9 @@ pub(crate) async fn inbound(
             Metrics::inc(&state.metrics.inbound_received_total);
             xml(twiml_message(reply.as_deref()))
         }
-        Ok(InboundOutcome::Duplicate { .. }) => {
+        Ok(InboundOutcome::Duplicate { reply, .. }) => {
             Metrics::inc(&state.metrics.inbound_duplicates_total);
-            xml(twiml_message(None))
+            xml(twiml_message(reply.as_deref()))
         }
         Ok(InboundOutcome::UnknownNumber) => xml(twiml_message(None)),
         Err(e) => ApiError::from(e).into_response(),
