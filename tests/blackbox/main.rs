@@ -240,7 +240,11 @@ async fn a_retried_stop_webhook_is_answered_with_the_confirmation_again() {
         assert_eq!(reply.status, 200, "{}", reply.body);
         answers.push(reply.body);
     }
-    assert!(answers[0].contains("You are unsubscribed"), "{}", answers[0]);
+    assert!(
+        answers[0].contains("You are unsubscribed"),
+        "{}",
+        answers[0]
+    );
     assert_eq!(answers[0], answers[1], "the retry gets the same answer");
     assert_eq!(server.metric("inbound_duplicates_total").await, 1.0);
     // Stored once, confirmed once in the thread.
@@ -248,7 +252,11 @@ async fn a_retried_stop_webhook_is_answered_with_the_confirmation_again() {
     let stops = thread.iter().filter(|m| m["body"] == "STOP").count();
     let confirmations = thread
         .iter()
-        .filter(|m| m["body"].as_str().is_some_and(|b| b.contains("You are unsubscribed")))
+        .filter(|m| {
+            m["body"]
+                .as_str()
+                .is_some_and(|b| b.contains("You are unsubscribed"))
+        })
         .count();
     assert_eq!((stops, confirmations), (1, 1), "{thread:?}");
 

@@ -276,6 +276,16 @@ async fn ingest(database: &str, seconds: u64, connections: usize, clients: usize
         }
     }
 
+    // A live PostgreSQL database has planner statistics (autovacuum keeps them); freshly
+    // seeded tables have none until analyzed. SQLite keeps none unless asked, and the
+    // product does not ask: its queries are written to plan well without them.
+    if database != "sqlite" {
+        casewire_store::Store::connect(&casewire_store::StoreOptions::new(database_url.clone()))
+            .await?
+            .analyze()
+            .await?;
+    }
+
     let url = format!("{}/webhooks/twilio/messages", server.base);
     let run_id = std::process::id();
     let webhook = {

@@ -305,7 +305,7 @@ impl Store {
                     q.push(")");
                     q
                 };
-                let mut q = sqlx::QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE firm_id = "));
+                let mut q = sqlx::QueryBuilder::new(format!("SELECT {CASE_COLUMNS} FROM cases WHERE +firm_id = "));
                 q.push_bind(firm.get()).push(" AND id IN (");
                 let mut list = q.separated(", ");
                 for id in chunk {
@@ -314,13 +314,13 @@ impl Store {
                 q.push(")");
                 let rows = q.build_query_as().fetch_all(pool).await?;
                 let debtors = in_list(
-                    "SELECT case_id, id, first_name, last_name, email, time_zone FROM debtors WHERE firm_id = ",
+                    "SELECT case_id, id, first_name, last_name, email, time_zone FROM debtors WHERE +firm_id = ",
                 )
                 .push(" ORDER BY case_id, position")
                 .build_query_as()
                 .fetch_all(pool)
                 .await?;
-                let phones = in_list("SELECT case_id, id, debtor_id, number, kind FROM phones WHERE firm_id = ")
+                let phones = in_list("SELECT case_id, id, debtor_id, number, kind FROM phones WHERE +firm_id = ")
                     .push(" ORDER BY case_id, id")
                     .build_query_as()
                     .fetch_all(pool)

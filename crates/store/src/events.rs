@@ -148,7 +148,7 @@ impl Store {
         let mut out = Vec::with_capacity(ids.len());
         for chunk in ids.chunks(500) {
             let rows: Vec<EventRow> = on_pool!(self, pool => {
-                let mut q = sqlx::QueryBuilder::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE firm_id = "));
+                let mut q = sqlx::QueryBuilder::new(format!("SELECT {EVENT_COLUMNS} FROM events WHERE +firm_id = "));
                 q.push_bind(firm.get()).push(" AND id IN (");
                 let mut list = q.separated(", ");
                 for id in chunk {

@@ -6,6 +6,9 @@
 //! - Every query that reads or changes a firm's rows takes the [`FirmId`] and filters on
 //!   it, so an id of another firm behaves exactly like an id that does not exist
 //!   ([`StoreError::NotFound`]).
+//! - A query for a list of ids (`id IN (…)`) writes its firm filter as `+firm_id = $n`:
+//!   the unary plus keeps the planner from scanning the firm's index and testing every row
+//!   against the list (SQLite does so without statistics) rather than looking the ids up.
 //! - SQL is written once for both backends (`$1` placeholders work on both); the
 //!   [`on_pool!`] macro compiles each function body once per backend.
 //! - Times are stored as UTC milliseconds since the epoch; the caller passes `now`.

@@ -818,7 +818,7 @@ impl Store {
             for (firm, cases) in group_by_firm(&touched) {
                 for chunk in cases.chunks(CHUNK) {
                     let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
-                    q.push_bind(ms(now)).push(" WHERE firm_id = ").push_bind(firm.get()).push(" AND id IN (");
+                    q.push_bind(ms(now)).push(" WHERE +firm_id = ").push_bind(firm.get()).push(" AND id IN (");
                     let mut ids = q.separated(", ");
                     for id in chunk {
                         ids.push_bind(*id);

@@ -646,7 +646,7 @@ impl Store {
                 touched.dedup();
                 for (firm, cases) in group_by_firm(&touched) {
                     let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
-                    q.push_bind(now_ms).push(" WHERE firm_id = ").push_bind(firm.get()).push(" AND id IN (");
+                    q.push_bind(now_ms).push(" WHERE +firm_id = ").push_bind(firm.get()).push(" AND id IN (");
                     let mut list = q.separated(", ");
                     for id in cases {
                         list.push_bind(id);
