@@ -9,7 +9,9 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
-use crate::{Result, Store, StoreError, conflict_on_unique, corrupt, found, from_ms, ms, on_pool};
+use crate::{
+    Result, Store, StoreError, conflict_on_unique, corrupt, found, from_ms, ms, on_pool, padded,
+};
 
 /// A phone to add to a debtor.
 #[derive(Debug, Clone)]
@@ -618,8 +620,8 @@ impl Store {
                 );
                 q.push_bind(firm.get()).push(" AND p.number IN (");
                 let mut list = q.separated(", ");
-                for n in chunk {
-                    list.push_bind(n.as_e164());
+                for n in padded(chunk) {
+                    list.push_bind(n.as_e164().to_owned());
                 }
                 q.push(") ORDER BY p.number, c.last_activity_ms DESC, c.id DESC, d.position");
                 q.build_query_as().fetch_all(pool).await?

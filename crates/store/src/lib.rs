@@ -70,6 +70,34 @@ macro_rules! on_pool {
     };
 }
 
+/// `items` followed by copies of its last item up to the next power of two. Statements
+/// built for a variable number of values (an `IN (…)` list, rows an `ON CONFLICT DO
+/// NOTHING` skips when repeated) then take one of a few shapes, each prepared once per
+/// connection and reused, instead of being parsed anew for every batch size.
+pub(crate) fn padded<T: Clone>(items: &[T]) -> impl Iterator<Item = T> + '_ {
+    let extra = items.len().next_power_of_two() - items.len();
+    items.iter().cloned().chain(
+        items
+            .last()
+            .into_iter()
+            .flat_map(move |last| std::iter::repeat_n(last.clone(), extra)),
+    )
+}
+
+/// Splits `items` into runs whose lengths are powers of two (largest first, none above
+/// `max`), for multi-row statements that cannot repeat a row: a few statement shapes,
+/// each prepared once per connection (see [`padded`]).
+pub(crate) fn power_of_two_chunks<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
+    let mut out = Vec::new();
+    while !items.is_empty() {
+        let size = (1usize << items.len().ilog2()).min(max.max(1));
+        let (chunk, rest) = items.split_at(size);
+        out.push(chunk);
+        items = rest;
+    }
+    out
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -304,5 +332,29 @@ pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error)
     move |e| match &e {
         sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Conflict(what),
         _ => StoreError::from(e),
+    }
+}
+
+#[cfg(test)]
+mod shape_tests {
+    use super::{padded, power_of_two_chunks};
+
+    #[test]
+    fn padding_repeats_the_last_item_up_to_a_power_of_two() {
+        assert_eq!(padded(&[1, 2, 3]).collect::<Vec<_>>(), [1, 2, 3, 3]);
+        assert_eq!(padded(&[7]).collect::<Vec<_>>(), [7]);
+        assert_eq!(padded(&[1, 2, 3, 4]).collect::<Vec<_>>(), [1, 2, 3, 4]);
+        assert_eq!(padded::<u8>(&[]).count(), 0);
+        assert_eq!(padded(&[0; 65]).count(), 128);
+    }
+
+    #[test]
+    fn chunks_are_powers_of_two_and_cover_everything_in_order() {
+        let items: Vec<u32> = (0..203).collect();
+        let chunks = power_of_two_chunks(&items, 64);
+        let sizes: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
+        assert_eq!(sizes, [64, 64, 64, 8, 2, 1]);
+        assert_eq!(chunks.concat(), items);
+        assert!(power_of_two_chunks::<u8>(&[], 64).is_empty());
     }
 }

@@ -8,7 +8,10 @@ use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber, UserId};
 use casewire_provider::{DeliveryStatus, ProviderMessageId};
 use chrono::{DateTime, Utc};
 
-use crate::{Result, Store, StoreError, consent::ledger_from, corrupt, from_ms, ms, on_pool};
+use crate::{
+    Result, Store, StoreError, consent::ledger_from, corrupt, from_ms, ms, on_pool, padded,
+    power_of_two_chunks,
+};
 
 /// Which way a text went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -747,7 +750,7 @@ impl Store {
         items: &[(FirmId, NewInbound<'_>)],
         now: DateTime<Utc>,
     ) -> Result<Vec<Result<InboundInsert>>> {
-        const CHUNK: usize = 200;
+        const CHUNK: usize = 256;
         let mut out: Vec<Option<Result<InboundInsert>>> = items.iter().map(|_| None).collect();
         let simple: Vec<usize> = (0..items.len())
             .filter(|&i| items[i].1.consent.is_none())
@@ -763,7 +766,8 @@ impl Store {
                     "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
                                            body, media_json, status, provider_id, note, created_ms, updated_ms) ",
                 );
-                q.push_values(chunk, |mut row, &i| {
+                // Padded with repeats of the last text, which the conflict clause skips.
+                q.push_values(padded(chunk), |mut row, i| {
                     let (firm, new) = &items[i];
                     row.push_bind(firm.get())
                         .push_bind(new.case_id.map(CaseId::get))
@@ -820,14 +824,14 @@ impl Store {
                     let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
                     q.push_bind(ms(now)).push(" WHERE +firm_id = ").push_bind(firm.get()).push(" AND id IN (");
                     let mut ids = q.separated(", ");
-                    for id in chunk {
-                        ids.push_bind(*id);
+                    for id in padded(chunk) {
+                        ids.push_bind(id);
                     }
                     q.push(")");
                     q.build().execute(&mut *tx).await?;
                 }
             }
-            for chunk in emails.chunks(CHUNK) {
+            for chunk in power_of_two_chunks(&emails, CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO email_outbox (firm_id, email_json, state, attempts, due_ms, created_ms) ",
                 );
