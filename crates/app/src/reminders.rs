@@ -20,7 +20,7 @@ use casewire_model::{
 use casewire_provider::{OutboundMessage, SendAction, SendError, SendReceipt};
 use casewire_store::{
     FinishedReminder, FirmRecord, NewOutbound, ReminderOutcome, ReminderRecord, ReminderWave,
-    SendAnswer, SentBy, StartingReminder,
+    SendAnswer, SentBy, StartingReminder, StoreError,
 };
 
 use crate::{App, Backoff, Result};
@@ -314,7 +314,14 @@ impl App {
             cases.dedup();
             events.sort_unstable();
             events.dedup();
-            context.firms.insert(firm, self.store.firm(firm).await?);
+            match self.store.firm(firm).await {
+                Ok(record) => {
+                    context.firms.insert(firm, record);
+                }
+                // Its reminders are cancelled by the checks.
+                Err(StoreError::NotFound) => continue,
+                Err(e) => return Err(e.into()),
+            }
             for case in self.store.cases_by_ids(firm, &cases).await? {
                 context.cases.insert((firm, case.id), case);
             }
