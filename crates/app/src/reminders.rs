@@ -1,15 +1,16 @@
 //! Sending due reminders: claim a batch, re-check each at send time, send, record.
 //!
 //! A worker claims a batch and works through it in waves of at most
-//! `send_concurrency` reminders. Each wave is one transaction before its provider calls
-//! (the claims renewed, the thread messages recorded) which also records how the
-//! previous wave ended (the provider's answers, the final states); then the wave's
-//! sends run at the same time. So the state of every reminder is written before and
-//! after its provider call, and after a crash the only reminders that can go out twice
-//! are those of the wave whose calls were in flight: at most `send_concurrency`. A
-//! claim is renewed just before its reminder is sent, so a batch that outlasts its lease
-//! leaves alone what another worker may have taken; one wave's sends must still finish
-//! within a lease.
+//! `send_concurrency` reminders. Each wave is checked at send time (its cases, events
+//! and consent read just before) and started in one transaction (the thread messages
+//! recorded under the worker's claim, refused if the number opted out meanwhile) which
+//! also records how the previous wave ended (the provider's answers, the final states);
+//! then the wave's sends run at the same time. So the state of every reminder is written
+//! before and after its provider call, and after a crash the only reminders that can go
+//! out twice are those of the wave whose calls were in flight: at most
+//! `send_concurrency`. A claim with less than half its lease left is renewed before its
+//! send, so a batch that outlasts its lease leaves alone what another worker may have
+//! taken; one wave's sends must finish within half a lease.
 
 use std::{collections::HashMap, time::Duration};
 
@@ -20,7 +21,7 @@ use casewire_model::{
 use casewire_provider::{OutboundMessage, SendAction, SendError, SendReceipt};
 use casewire_store::{
     FinishedReminder, FirmRecord, NewOutbound, ReminderOutcome, ReminderRecord, ReminderWave,
-    SendAnswer, SentBy, StartingReminder, StoreError,
+    SendAnswer, SentBy, Start, StartingReminder, StoreError,
 };
 
 use crate::{App, Backoff, Result};
@@ -107,12 +108,14 @@ impl ReminderRun {
     }
 }
 
-/// What a batch's checks read: the firms, cases and events its reminders refer to.
+/// What a wave's checks read: the firms, cases and events its reminders refer to, and
+/// the consent of their numbers.
 #[derive(Default)]
-struct BatchContext {
+struct WaveContext {
     firms: HashMap<FirmId, FirmRecord>,
     cases: HashMap<(FirmId, CaseId), Case>,
     events: HashMap<(FirmId, EventId), CaseEvent>,
+    consent: HashMap<(FirmId, PhoneNumber), ConsentState>,
 }
 
 /// What the checks at send time decided for a reminder.
@@ -175,15 +178,44 @@ impl App {
         if claimed.is_empty() {
             return Ok(run);
         }
-        let context = self.batch_context(&claimed).await?;
-        let wave_size = usize::try_from(policy.send_concurrency.max(1)).unwrap_or(1);
         let mut done: Vec<Done> = Vec::new();
+        if let Err(error) = self.send_waves(&claimed, &mut done, &mut run).await {
+            // Keep what was done (above all the provider's answers: those texts went
+            // out) before giving up the rest of the batch to the leases.
+            if let Err(also) = self.commit_step(&mut done, &[], &mut run).await {
+                tracing::error!(error = %also, "recording the reminders already sent failed too");
+            }
+            return Err(error);
+        }
+        self.commit_step(&mut done, &[], &mut run).await?;
+        if run.rate_limited > 0 {
+            let queue = self.store.reminder_queue(self.now()).await?;
+            tracing::warn!(
+                held_back = run.rate_limited,
+                due = queue.due,
+                oldest_due_lag_secs = queue.oldest_due_lag.as_secs(),
+                "reminders are held back by their number's send rate; the due backlog will finish late"
+            );
+        }
+        Ok(run)
+    }
+
+    /// Works through a claimed batch in waves of `send_concurrency`: each wave's
+    /// reminders are checked at send time (with the case, event and consent read just
+    /// before), started in one transaction with what the previous wave did, and sent at
+    /// the same time. What is done waits in `done` for the next step.
+    async fn send_waves(
+        &self,
+        claimed: &[ReminderRecord],
+        done: &mut Vec<Done>,
+        run: &mut ReminderRun,
+    ) -> Result<()> {
+        let wave_size = usize::try_from(self.config.reminders.send_concurrency.max(1)).unwrap_or(1);
         for wave in claimed.chunks(wave_size) {
-            // Checked at send time: consent is read for each wave, just before it goes.
-            let consent = self.wave_consent(wave).await?;
+            let context = self.wave_context(wave).await?;
             let mut sends: Vec<(&ReminderRecord, PhoneNumber, DebtorId)> = Vec::new();
             for reminder in wave {
-                match self.check(reminder, &context, &consent).await? {
+                match self.check(reminder, &context).await? {
                     Check::Done(outcome) => done.push(Done {
                         id: reminder.id,
                         outcome,
@@ -212,37 +244,47 @@ impl App {
                     },
                 })
                 .collect();
-            let started = self.commit_step(&mut done, &starting, &mut run).await?;
+            let started = self.commit_step(done, &starting, run).await?;
             drop(starting);
 
             // The wave's provider calls, all at once.
-            let calls =
-                sends
-                    .iter()
-                    .zip(started)
-                    .filter_map(|((reminder, from, _), message_id)| {
-                        let Some(message_id) = message_id else {
-                            run.lost += 1;
-                            tracing::warn!(
-                                reminder = reminder.id,
-                                "reminder claim expired before it was sent; left to another worker"
-                            );
-                            return None;
-                        };
-                        let message = OutboundMessage {
-                            from: from.clone(),
-                            to: reminder.to.clone(),
-                            body: reminder.body.clone(),
-                            status_callback: self.config.status_callback_url.clone(),
-                            reminder_key: Some(reminder.key.as_str().to_owned()),
-                        };
-                        Some(async move {
-                            let result = self.provider.send(&message).await;
-                            (*reminder, message_id, result)
-                        })
-                    });
+            let mut calls = Vec::new();
+            for ((reminder, from, _), start) in sends.iter().zip(started) {
+                let message_id = match start {
+                    Start::Send(id) => id,
+                    Start::OptedOut => {
+                        done.push(Done {
+                            id: reminder.id,
+                            outcome: ReminderOutcome::Skipped {
+                                reason: "opted_out".into(),
+                            },
+                            answer: None,
+                        });
+                        continue;
+                    }
+                    Start::NotOurs => {
+                        run.lost += 1;
+                        tracing::warn!(
+                            reminder = reminder.id,
+                            "reminder claim expired before it was sent; left to another worker"
+                        );
+                        continue;
+                    }
+                };
+                let message = OutboundMessage {
+                    from: from.clone(),
+                    to: reminder.to.clone(),
+                    body: reminder.body.clone(),
+                    status_callback: self.config.status_callback_url.clone(),
+                    reminder_key: Some(reminder.key.as_str().to_owned()),
+                };
+                calls.push(async move {
+                    let result = self.provider.send(&message).await;
+                    (*reminder, message_id, result)
+                });
+            }
             for (reminder, message_id, result) in futures_util::future::join_all(calls).await {
-                let outcome = self.sent_outcome(reminder, message_id, &result).await?;
+                let outcome = self.sent_outcome(reminder, message_id, &result).await;
                 done.push(Done {
                     id: reminder.id,
                     outcome,
@@ -250,17 +292,7 @@ impl App {
                 });
             }
         }
-        self.commit_step(&mut done, &[], &mut run).await?;
-        if run.rate_limited > 0 {
-            let queue = self.store.reminder_queue(self.now()).await?;
-            tracing::warn!(
-                held_back = run.rate_limited,
-                due = queue.due,
-                oldest_due_lag_secs = queue.oldest_due_lag.as_secs(),
-                "reminders are held back by their number's send rate; the due backlog will finish late"
-            );
-        }
-        Ok(run)
+        Ok(())
     }
 
     /// One durable step: records (and counts) what is done, and starts `starting`.
@@ -269,7 +301,7 @@ impl App {
         done: &mut Vec<Done>,
         starting: &[StartingReminder<'_>],
         run: &mut ReminderRun,
-    ) -> Result<Vec<Option<casewire_model::MessageId>>> {
+    ) -> Result<Vec<Start>> {
         if done.is_empty() && starting.is_empty() {
             return Ok(Vec::new());
         }
@@ -300,16 +332,19 @@ impl App {
         Ok(committed.started)
     }
 
-    /// Reads, in a few queries, the firms, cases and events of a batch.
-    async fn batch_context(&self, batch: &[ReminderRecord]) -> Result<BatchContext> {
-        let mut context = BatchContext::default();
-        let mut by_firm: HashMap<FirmId, (Vec<CaseId>, Vec<EventId>)> = HashMap::new();
-        for r in batch {
-            let (cases, events) = by_firm.entry(r.firm_id).or_default();
+    /// Reads, in a few queries per firm, what a wave's checks need: its firms, cases,
+    /// events and the consent of its numbers.
+    async fn wave_context(&self, wave: &[ReminderRecord]) -> Result<WaveContext> {
+        let mut context = WaveContext::default();
+        let mut by_firm: HashMap<FirmId, (Vec<CaseId>, Vec<EventId>, Vec<PhoneNumber>)> =
+            HashMap::new();
+        for r in wave {
+            let (cases, events, numbers) = by_firm.entry(r.firm_id).or_default();
             cases.push(r.case_id);
             events.push(r.event_id);
+            numbers.push(r.to.clone());
         }
-        for (firm, (mut cases, mut events)) in by_firm {
+        for (firm, (mut cases, mut events, numbers)) in by_firm {
             cases.sort_unstable();
             cases.dedup();
             events.sort_unstable();
@@ -328,35 +363,15 @@ impl App {
             for event in self.store.events_by_ids(firm, &events).await? {
                 context.events.insert((firm, event.id), event);
             }
+            for (number, state) in self.store.consent_states(firm, &numbers).await? {
+                context.consent.insert((firm, number), state);
+            }
         }
         Ok(context)
     }
 
-    /// The consent state of every number a wave texts, one query per firm.
-    async fn wave_consent(
-        &self,
-        wave: &[ReminderRecord],
-    ) -> Result<HashMap<(FirmId, PhoneNumber), ConsentState>> {
-        let mut by_firm: HashMap<FirmId, Vec<PhoneNumber>> = HashMap::new();
-        for r in wave {
-            by_firm.entry(r.firm_id).or_default().push(r.to.clone());
-        }
-        let mut out = HashMap::new();
-        for (firm, numbers) in by_firm {
-            for (number, state) in self.store.consent_states(firm, &numbers).await? {
-                out.insert((firm, number), state);
-            }
-        }
-        Ok(out)
-    }
-
     /// Is the reminder still the one that was planned, and may it go out now?
-    async fn check(
-        &self,
-        reminder: &ReminderRecord,
-        context: &BatchContext,
-        consent: &HashMap<(FirmId, PhoneNumber), ConsentState>,
-    ) -> Result<Check> {
+    async fn check(&self, reminder: &ReminderRecord, context: &WaveContext) -> Result<Check> {
         let firm = reminder.firm_id;
         let Some(record) = context.firms.get(&firm) else {
             return Ok(cancelled("firm_deleted"));
@@ -400,7 +415,8 @@ impl App {
             .unwrap_or_else(|| record.firm.time_zone());
         match gate(&GateRequest {
             kind: SendKind::Automatic,
-            consent: consent
+            consent: context
+                .consent
                 .get(&(firm, reminder.to.clone()))
                 .copied()
                 .unwrap_or(ConsentState::Subscribed),
@@ -451,9 +467,9 @@ impl App {
         reminder: &ReminderRecord,
         message_id: casewire_model::MessageId,
         result: &std::result::Result<SendReceipt, SendError>,
-    ) -> Result<ReminderOutcome> {
+    ) -> ReminderOutcome {
         let error = match result {
-            Ok(_) => return Ok(ReminderOutcome::Sent { message_id }),
+            Ok(_) => return ReminderOutcome::Sent { message_id },
             Err(error) => error,
         };
         let policy = self.config.reminders;
@@ -461,11 +477,17 @@ impl App {
             SendAction::Retry { after } => Some(after),
             SendAction::RetryOnlyIfDuplicatesAcceptable if policy.retry_uncertain => Some(None),
             SendAction::MarkOptedOut => {
-                self.record_provider_opt_out(reminder.firm_id, &reminder.to, error)
-                    .await?;
-                return Ok(ReminderOutcome::Skipped {
+                // The reminder is skipped either way; the opt-out is recorded again the
+                // next time the provider reports it.
+                if let Err(e) = self
+                    .record_provider_opt_out(reminder.firm_id, &reminder.to, error)
+                    .await
+                {
+                    tracing::error!(error = %e, reminder = reminder.id, "recording a provider-reported opt-out failed");
+                }
+                return ReminderOutcome::Skipped {
                     reason: "opted_out".into(),
-                });
+                };
             }
             SendAction::RetryOnlyIfDuplicatesAcceptable | SendAction::Fail => None,
         };
@@ -482,20 +504,20 @@ impl App {
                     attempt,
                     "reminder will be retried"
                 );
-                Ok(ReminderOutcome::Retry {
+                ReminderOutcome::Retry {
                     at,
                     reason: error.reason_code().to_owned(),
-                })
+                }
             }
             _ => {
                 tracing::warn!(reminder = reminder.id, reason = error.reason_code(), code = ?error.code(), "reminder failed");
-                Ok(ReminderOutcome::Failed {
+                ReminderOutcome::Failed {
                     reason: match error.code() {
                         Some(code) => format!("{} ({code})", error.reason_code()),
                         None => error.reason_code().to_owned(),
                     },
                     message_id: Some(message_id),
-                })
+                }
             }
         }
     }

@@ -50,7 +50,7 @@ pub use messages::{
 pub use outbox::{ClaimedEmail, EmailOutcome, EmailState};
 pub use reminders::{
     ClaimedReminder, FinishedReminder, QueueStats, ReminderOutcome, ReminderRecord, ReminderState,
-    ReminderWave, StartingReminder, SyncReport, WaveCommitted,
+    ReminderWave, Start, StartingReminder, SyncReport, WaveCommitted,
 };
 pub use settings::FirmSettings;
 pub use users::{

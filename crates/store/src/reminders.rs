@@ -207,9 +207,20 @@ pub struct WaveCommitted {
     /// For each finished reminder, whether the worker still held it (`false`: its
     /// lease ran out and another worker took it; nothing was written for it).
     pub finished: Vec<bool>,
-    /// For each starting reminder, its thread message, or `None` when the claim is no
-    /// longer the worker's and the reminder must not be sent.
-    pub started: Vec<Option<MessageId>>,
+    /// For each starting reminder, whether it may be sent now.
+    pub started: Vec<Start>,
+}
+
+/// Whether a starting reminder may be sent, as its step's transaction found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Start {
+    /// Yes: its thread message is recorded.
+    Send(MessageId),
+    /// No: the number opted out since the worker's checks (the reminder is still
+    /// claimed; the worker finishes it as skipped).
+    OptedOut,
+    /// No: the claim is no longer the worker's (another worker took it, or may).
+    NotOurs,
 }
 
 /// How a [`ReminderOutcome`] is stored.
@@ -569,6 +580,7 @@ impl Store {
         let answers: Vec<SendAnswer<'_>> = wave.finished.iter().filter_map(|f| f.answer).collect();
         let mut kept: Vec<i64> = Vec::new();
         let mut messages: HashMap<String, i64> = HashMap::new();
+        let mut opted_out: Vec<i64> = Vec::new();
         on_pool!(self, pool => {
             let _turn = self.write_turn().await;
             let mut tx = pool.begin().await?;
@@ -630,13 +642,37 @@ impl Store {
                 .push_bind(owner)
                 .push(" AND r.lease_until_ms >= ")
                 .push_bind(now_ms)
-                .push(") RETURNING id, reminder_key");
+                // Consent as of this transaction: an opt-out that committed after the
+                // worker's checks still stops the send.
+                .push(
+                    ") AND NOT EXISTS (
+                         SELECT 1 FROM consent c
+                         WHERE c.firm_id = v.firm_id AND c.number = v.to_number AND c.state = 'opted_out')
+                     RETURNING id, reminder_key",
+                );
                 let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                if rows.is_empty() {
-                    continue;
-                }
                 queued.extend(rows.iter().map(|(id, _)| *id));
                 messages.extend(rows.into_iter().map(|(id, key)| (key, id)));
+                // Of those not started, which were stopped by an opt-out (rare)?
+                let refused: Vec<&StartingReminder<'_>> =
+                    chunk.iter().filter(|s| !messages.contains_key(s.key)).collect();
+                if !refused.is_empty() {
+                    let mut q = sqlx::QueryBuilder::new(
+                        "SELECT r.id FROM reminders r JOIN consent c
+                           ON c.firm_id = r.firm_id AND c.number = r.to_number AND c.state = 'opted_out'
+                         WHERE r.id IN (",
+                    );
+                    let mut list = q.separated(", ");
+                    for s in &refused {
+                        list.push_bind(s.id);
+                    }
+                    q.push(")");
+                    let ids: Vec<i64> = q.build_query_scalar().fetch_all(&mut *tx).await?;
+                    opted_out.extend(ids);
+                }
+                if messages.is_empty() {
+                    continue;
+                }
                 let mut touched: Vec<(FirmId, i64)> = chunk
                     .iter()
                     .filter(|s| messages.contains_key(s.key))
@@ -691,7 +727,11 @@ impl Store {
             started: wave
                 .starting
                 .iter()
-                .map(|s| messages.get(s.key).copied().map(MessageId::new))
+                .map(|s| match messages.get(s.key) {
+                    Some(id) => Start::Send(MessageId::new(*id)),
+                    None if opted_out.contains(&s.id) => Start::OptedOut,
+                    None => Start::NotOurs,
+                })
                 .collect(),
         })
     }

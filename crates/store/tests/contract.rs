@@ -15,7 +15,7 @@ use casewire_scheduler::{PlannedReminder, ReminderKey, ReminderSource};
 use casewire_store::{
     ApiKeyHash, EmailOutcome, FinishedReminder, FirmSettings, InboundInsert, MessageStatus,
     NewCase, NewDebtor, NewFirm, NewInbound, NewOutbound, NewPhone, ReminderOutcome,
-    ReminderRecord, ReminderState, ReminderWave, SendAnswer, SentBy, StartingReminder,
+    ReminderRecord, ReminderState, ReminderWave, SendAnswer, SentBy, Start, StartingReminder,
     StatusApplied, Store, StoreError,
 };
 use chrono::{DateTime, TimeZone, Utc};
@@ -46,6 +46,7 @@ casewire_store::both_backends!(
     a_batch_of_inbound_texts_is_stored_once_each,
     a_wave_records_answers_finishes_and_starts_in_one_step,
     batch_reads_leave_out_other_firms_rows,
+    an_opt_out_after_the_checks_still_stops_the_send,
 );
 
 fn t(h: u32, m: u32) -> DateTime<Utc> {
@@ -847,7 +848,7 @@ async fn a_claim_is_renewed_only_by_its_holder_while_its_lease_holds(store: &Sto
                 .commit_reminder_wave(owner, &wave, at, lease)
                 .await
                 .unwrap();
-            done.started[0].is_some()
+            matches!(done.started[0], Start::Send(_))
         }
     };
     // Started at the last moment of its lease, the claim holds another minute.
@@ -933,7 +934,7 @@ async fn a_wave_records_answers_finishes_and_starts_in_one_step(store: &Store) {
         )
         .await
         .unwrap();
-    let [Some(m1), Some(m2)] = done.started[..] else {
+    let [Start::Send(m1), Start::Send(m2)] = done.started[..] else {
         panic!("both started: {done:?}");
     };
     let message = store.message(firm_id, m1).await.unwrap();
@@ -1001,7 +1002,7 @@ async fn a_wave_records_answers_finishes_and_starts_in_one_step(store: &Store) {
         .await
         .unwrap();
     assert_eq!(done.finished, [true, true]);
-    assert_eq!(done.started, [None]);
+    assert_eq!(done.started, [Start::NotOurs]);
     let m1 = store.message(firm_id, m1).await.unwrap();
     assert_eq!(m1.provider_id.as_deref(), Some("SMwave1"));
     assert_eq!(
@@ -1426,4 +1427,74 @@ async fn a_batch_of_inbound_texts_is_stored_once_each(store: &Store) {
         .await
         .unwrap();
     assert_eq!(emails.len(), 1);
+}
+
+async fn an_opt_out_after_the_checks_still_stops_the_send(store: &Store) {
+    let firm_id = firm(store).await;
+    let case_id = case(store, firm_id).await;
+    let e = event(store, firm_id, case_id).await;
+    let plan = [
+        planned(1, &e, "312-555-0101", t(10, 0), "A"),
+        planned(2, &e, "312-555-0102", t(10, 0), "B"),
+    ];
+    store
+        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("x"), t(9, 0))
+        .await
+        .unwrap();
+    let claimed = store
+        .claim_due_reminders("w1", t(10, 0), Duration::from_secs(60), 10)
+        .await
+        .unwrap();
+    // Maria texts STOP after the worker's checks, before its step commits.
+    let maria = number("312-555-0101");
+    let stop = ConsentChange {
+        to: ConsentState::OptedOut,
+        at: t(10, 0),
+        method: ConsentMethod::Keyword {
+            keyword: "STOP".into(),
+        },
+        raw_text: Some("STOP".into()),
+        via_number: None,
+    };
+    store
+        .apply_consent(firm_id, &maria, stop, t(10, 0))
+        .await
+        .unwrap();
+    let from = number("312-555-0100");
+    let starting: Vec<_> = claimed.iter().map(|r| starting(r, &from)).collect();
+    let done = store
+        .commit_reminder_wave(
+            "w1",
+            &ReminderWave {
+                finished: &[],
+                starting: &starting,
+            },
+            t(10, 0),
+            Duration::from_secs(60),
+        )
+        .await
+        .unwrap();
+    let by_number: Vec<_> = claimed
+        .iter()
+        .zip(&done.started)
+        .map(|(r, s)| {
+            (
+                r.to.clone(),
+                matches!(s, Start::Send(_)),
+                *s == Start::OptedOut,
+            )
+        })
+        .collect();
+    assert!(
+        by_number.contains(&(maria.clone(), false, true)),
+        "{by_number:?}"
+    );
+    assert!(
+        by_number.contains(&(number("312-555-0102"), true, false)),
+        "{by_number:?}"
+    );
+    // Only Luis's text was recorded.
+    let thread = store.thread(firm_id, case_id, None, 10).await.unwrap();
+    assert_eq!(thread.len(), 1, "{thread:?}");
+    assert_eq!(thread[0].to, number("312-555-0102"));
 }
