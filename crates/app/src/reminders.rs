@@ -118,6 +118,14 @@ struct WaveContext {
     consent: HashMap<(FirmId, PhoneNumber), ConsentState>,
 }
 
+/// What a wave needs read of one firm.
+#[derive(Default)]
+struct Wanted {
+    cases: Vec<CaseId>,
+    events: Vec<EventId>,
+    numbers: Vec<PhoneNumber>,
+}
+
 /// What the checks at send time decided for a reminder.
 enum Check {
     /// It ends here, without a send.
@@ -336,15 +344,19 @@ impl App {
     /// events and the consent of its numbers.
     async fn wave_context(&self, wave: &[ReminderRecord]) -> Result<WaveContext> {
         let mut context = WaveContext::default();
-        let mut by_firm: HashMap<FirmId, (Vec<CaseId>, Vec<EventId>, Vec<PhoneNumber>)> =
-            HashMap::new();
+        let mut by_firm: HashMap<FirmId, Wanted> = HashMap::new();
         for r in wave {
-            let (cases, events, numbers) = by_firm.entry(r.firm_id).or_default();
-            cases.push(r.case_id);
-            events.push(r.event_id);
-            numbers.push(r.to.clone());
+            let wanted = by_firm.entry(r.firm_id).or_default();
+            wanted.cases.push(r.case_id);
+            wanted.events.push(r.event_id);
+            wanted.numbers.push(r.to.clone());
         }
-        for (firm, (mut cases, mut events, numbers)) in by_firm {
+        for (firm, wanted) in by_firm {
+            let Wanted {
+                mut cases,
+                mut events,
+                numbers,
+            } = wanted;
             cases.sort_unstable();
             cases.dedup();
             events.sort_unstable();
