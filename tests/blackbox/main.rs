@@ -268,6 +268,15 @@ async fn a_retried_stop_webhook_is_answered_with_the_confirmation_again() {
     assert!(!late.body.contains("<Message>"), "{}", late.body);
     let consent = server.get(&format!("/v1/consent/{LUIS}")).await.expect(200);
     assert_eq!(consent["state"], "subscribed", "{consent}");
+
+    // A STOP from a number already opted out is not answered, and neither is its retry.
+    server.text_in(LUIS, "STOP").await;
+    let again = server.inbound_form(LUIS, "STOP");
+    for _ in 0..2 {
+        let reply = server.signed_webhook(MESSAGES_WEBHOOK, &again).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        assert!(!reply.body.contains("<Message>"), "{}", reply.body);
+    }
 }
 
 #[tokio::test]

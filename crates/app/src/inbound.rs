@@ -397,7 +397,7 @@ impl App {
             InboundInsert::Duplicate { id } => {
                 tracing::info!(firm = %firm, message = %id, "duplicate inbound text ignored");
                 let reply = match delivery {
-                    ReplyDelivery::Response => self.repeated_reply(message, &p).await?,
+                    ReplyDelivery::Response => self.repeated_reply(message, &p, id).await?,
                     ReplyDelivery::Provider => None,
                 };
                 return Ok(InboundOutcome::Duplicate {
@@ -489,11 +489,14 @@ impl App {
     }
 
     /// The keyword reply a retried webhook repeats: that of its keyword, when the firm
-    /// answers keywords and the keyword's effect still holds.
+    /// answers keywords and the first delivery was answered with it. For an opt-out or
+    /// opt-in, that is when the text itself made the number's latest consent change and
+    /// the change still holds (a STOP from a number already opted out was not answered).
     async fn repeated_reply(
         &self,
         message: &InboundMessage,
         p: &Prepared,
+        original: MessageId,
     ) -> Result<Option<String>> {
         let Some(intent) = p.classification.intent() else {
             return Ok(None);
@@ -501,8 +504,22 @@ impl App {
         let holds = match intent {
             Intent::Help => true,
             Intent::OptOut | Intent::OptIn => {
-                let state = self.store.consent_state(p.firm, &message.from).await?;
-                (intent == Intent::OptOut) == (state == ConsentState::OptedOut)
+                let wanted = if intent == Intent::OptOut {
+                    ConsentState::OptedOut
+                } else {
+                    ConsentState::Subscribed
+                };
+                let stored = self.store.message(p.firm, original).await?;
+                let consent = self.store.consent(p.firm, &message.from).await?;
+                consent.state == wanted
+                    && consent
+                        .ledger
+                        .last()
+                        // The same instant, as the message stores it (milliseconds).
+                        .is_some_and(|t| {
+                            t.to == wanted
+                                && t.at.timestamp_millis() == stored.created_at.timestamp_millis()
+                        })
             }
         };
         Ok(holds
