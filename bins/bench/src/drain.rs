@@ -76,24 +76,7 @@ fn config(worker: usize, send_concurrency: u32) -> Result<AppConfig> {
 }
 
 async fn open_store(database: &str, dir: &std::path::Path) -> Result<Store> {
-    let url = if database == "sqlite" {
-        format!("sqlite://{}", dir.join("drain.db").display())
-    } else {
-        let admin = sqlx::PgPool::connect(database)
-            .await
-            .context("connecting to PostgreSQL")?;
-        sqlx::query("DROP DATABASE IF EXISTS casewire_drain WITH (FORCE)")
-            .execute(&admin)
-            .await?;
-        sqlx::query("CREATE DATABASE casewire_drain")
-            .execute(&admin)
-            .await?;
-        admin.close().await;
-        let (base, _) = database
-            .rsplit_once('/')
-            .context("a PostgreSQL URL ends with /database")?;
-        format!("{base}/casewire_drain")
-    };
+    let url = crate::prepare_database(database, dir, "drain").await?;
     let mut options = StoreOptions::new(url);
     options.max_connections = 16;
     Ok(Store::open(&options).await?)

@@ -92,24 +92,36 @@ struct Server {
     base: String,
 }
 
-async fn prepare_database(database: &str, dir: &std::path::Path) -> Result<String> {
+/// The URL of a fresh database for a benchmark: a SQLite file `{name}.db` in `dir`, or
+/// the PostgreSQL database `casewire_{name}`, dropped and created again on the server
+/// whose admin URL `database` is.
+pub(crate) async fn prepare_database(
+    database: &str,
+    dir: &std::path::Path,
+    name: &str,
+) -> Result<String> {
     if database == "sqlite" {
-        return Ok(format!("sqlite://{}", dir.join("bench.db").display()));
+        return Ok(format!(
+            "sqlite://{}",
+            dir.join(format!("{name}.db")).display()
+        ));
     }
     let admin = sqlx::PgPool::connect(database)
         .await
         .context("connecting to PostgreSQL")?;
-    sqlx::query("DROP DATABASE IF EXISTS casewire_bench WITH (FORCE)")
-        .execute(&admin)
-        .await?;
-    sqlx::query("CREATE DATABASE casewire_bench")
+    sqlx::query(&format!(
+        "DROP DATABASE IF EXISTS casewire_{name} WITH (FORCE)"
+    ))
+    .execute(&admin)
+    .await?;
+    sqlx::query(&format!("CREATE DATABASE casewire_{name}"))
         .execute(&admin)
         .await?;
     admin.close().await;
     let (base, _) = database
         .rsplit_once('/')
         .context("a PostgreSQL URL ends with /database")?;
-    Ok(format!("{base}/casewire_bench"))
+    Ok(format!("{base}/casewire_{name}"))
 }
 
 async fn start_server(database_url: &str, dir: &std::path::Path) -> Result<(Server, String)> {
@@ -251,7 +263,7 @@ fn client_number(i: usize) -> String {
 async fn ingest(database: &str, seconds: u64, connections: usize, clients: usize) -> Result<()> {
     let dir = std::env::temp_dir().join(format!("casewire-bench-{}", std::process::id()));
     std::fs::create_dir_all(&dir)?;
-    let database_url = prepare_database(database, &dir).await?;
+    let database_url = prepare_database(database, &dir, "bench").await?;
     let (mut server, key) = start_server(&database_url, &dir).await?;
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(connections)

@@ -2,7 +2,7 @@
 //!
 //! A worker claims a batch and works through it in waves of at most
 //! `send_concurrency` reminders. Each wave is checked at send time (its cases, events
-//! and consent read just before) and started in one transaction (the thread messages
+//! and consent read just before; its firms once per batch) and started in one transaction (the thread messages
 //! recorded under the worker's claim, refused if the number opted out meanwhile) which
 //! also records how the previous wave ended (the provider's answers, the final states);
 //! then the wave's sends run at the same time. So the state of every reminder is written
@@ -12,7 +12,10 @@
 //! send, so a batch that outlasts its lease leaves alone what another worker may have
 //! taken; one wave's sends must finish within half a lease.
 
-use std::{collections::HashMap, time::Duration};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    time::Duration,
+};
 
 use casewire_compliance::{ConsentState, Decision, GateRequest, SendKind, gate};
 use casewire_model::{
@@ -108,11 +111,13 @@ impl ReminderRun {
     }
 }
 
-/// What a wave's checks read: the firms, cases and events its reminders refer to, and
-/// the consent of their numbers.
+/// The firms of a batch, read once for it (`None`: the firm is gone).
+type Firms = HashMap<FirmId, Option<FirmRecord>>;
+
+/// What a wave's checks read just before it goes: the cases and events its reminders
+/// refer to, and the consent of their numbers.
 #[derive(Default)]
 struct WaveContext {
-    firms: HashMap<FirmId, FirmRecord>,
     cases: HashMap<(FirmId, CaseId), Case>,
     events: HashMap<(FirmId, EventId), CaseEvent>,
     consent: HashMap<(FirmId, PhoneNumber), ConsentState>,
@@ -219,11 +224,12 @@ impl App {
         run: &mut ReminderRun,
     ) -> Result<()> {
         let wave_size = usize::try_from(self.config.reminders.send_concurrency.max(1)).unwrap_or(1);
+        let mut firms = Firms::new();
         for wave in claimed.chunks(wave_size) {
-            let context = self.wave_context(wave).await?;
+            let context = self.wave_context(wave, &mut firms).await?;
             let mut sends: Vec<(&ReminderRecord, PhoneNumber, DebtorId)> = Vec::new();
             for reminder in wave {
-                match self.check(reminder, &context).await? {
+                match self.check(reminder, &firms, &context).await? {
                     Check::Done(outcome) => done.push(Done {
                         id: reminder.id,
                         outcome,
@@ -340,9 +346,13 @@ impl App {
         Ok(committed.started)
     }
 
-    /// Reads, in a few queries per firm, what a wave's checks need: its firms, cases,
-    /// events and the consent of its numbers.
-    async fn wave_context(&self, wave: &[ReminderRecord]) -> Result<WaveContext> {
+    /// Reads, in a few queries per firm, what a wave's checks need: its cases, events
+    /// and the consent of its numbers, and its firms when the batch has not read them.
+    async fn wave_context(
+        &self,
+        wave: &[ReminderRecord],
+        firms: &mut Firms,
+    ) -> Result<WaveContext> {
         let mut context = WaveContext::default();
         let mut by_firm: HashMap<FirmId, Wanted> = HashMap::new();
         for r in wave {
@@ -361,13 +371,17 @@ impl App {
             cases.dedup();
             events.sort_unstable();
             events.dedup();
-            match self.store.firm(firm).await {
-                Ok(record) => {
-                    context.firms.insert(firm, record);
-                }
-                // Its reminders are cancelled by the checks.
-                Err(StoreError::NotFound) => continue,
-                Err(e) => return Err(e.into()),
+            let record = match firms.entry(firm) {
+                Entry::Occupied(known) => known.into_mut(),
+                Entry::Vacant(slot) => slot.insert(match self.store.firm(firm).await {
+                    Ok(record) => Some(record),
+                    // Its reminders are cancelled by the checks.
+                    Err(StoreError::NotFound) => None,
+                    Err(e) => return Err(e.into()),
+                }),
+            };
+            if record.is_none() {
+                continue;
             }
             for case in self.store.cases_by_ids(firm, &cases).await? {
                 context.cases.insert((firm, case.id), case);
@@ -383,9 +397,14 @@ impl App {
     }
 
     /// Is the reminder still the one that was planned, and may it go out now?
-    async fn check(&self, reminder: &ReminderRecord, context: &WaveContext) -> Result<Check> {
+    async fn check(
+        &self,
+        reminder: &ReminderRecord,
+        firms: &Firms,
+        context: &WaveContext,
+    ) -> Result<Check> {
         let firm = reminder.firm_id;
-        let Some(record) = context.firms.get(&firm) else {
+        let Some(record) = firms.get(&firm).and_then(Option::as_ref) else {
             return Ok(cancelled("firm_deleted"));
         };
         let Some(case) = context.cases.get(&(firm, reminder.case_id)) else {

@@ -279,6 +279,37 @@ pub enum StatusApplied {
     Unknown,
 }
 
+/// Marks cases active at `$now_ms` inside an open transaction: `$touched` is a
+/// `Vec<(FirmId, i64)>` of (firm, case) pairs, in any order and with repeats. One
+/// statement per firm (and per 256 cases), padded to a few shapes.
+macro_rules! touch_cases_in {
+    ($tx:expr, $touched:expr, $now_ms:expr) => {
+        async {
+            let mut touched: Vec<(FirmId, i64)> = $touched;
+            touched.sort_unstable();
+            touched.dedup();
+            for (firm, cases) in $crate::messages::group_by_firm(&touched) {
+                for chunk in cases.chunks(256) {
+                    let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
+                    q.push_bind($now_ms)
+                        .push(" WHERE +firm_id = ")
+                        .push_bind(firm.get())
+                        .push(" AND id IN (");
+                    let mut ids = q.separated(", ");
+                    for id in $crate::padded(chunk) {
+                        ids.push_bind(id);
+                    }
+                    q.push(")");
+                    q.build().execute(&mut *$tx).await?;
+                }
+            }
+            Ok::<(), $crate::StoreError>(())
+        }
+        .await
+    };
+}
+pub(crate) use touch_cases_in;
+
 /// Appends a status to a message's history inside an open transaction.
 macro_rules! status_history_in {
     ($tx:expr, $message_id:expr, $status:expr, $error_code:expr, $at_ms:expr) => {
@@ -817,20 +848,7 @@ impl Store {
                 };
                 out[i] = Some(Ok(result));
             }
-            touched.sort_unstable();
-            touched.dedup();
-            for (firm, cases) in group_by_firm(&touched) {
-                for chunk in cases.chunks(CHUNK) {
-                    let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
-                    q.push_bind(ms(now)).push(" WHERE +firm_id = ").push_bind(firm.get()).push(" AND id IN (");
-                    let mut ids = q.separated(", ");
-                    for id in padded(chunk) {
-                        ids.push_bind(id);
-                    }
-                    q.push(")");
-                    q.build().execute(&mut *tx).await?;
-                }
-            }
+            touch_cases_in!(tx, touched, ms(now))?;
             for chunk in power_of_two_chunks(&emails, CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(
                     "INSERT INTO email_outbox (firm_id, email_json, state, attempts, due_ms, created_ms) ",

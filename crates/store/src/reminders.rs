@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     Backend, NewOutbound, Result, SendAnswer, Store, StoreError, corrupt, from_ms,
-    messages::{group_by_firm, record_answers_in, status_history_in},
+    messages::{record_answers_in, status_history_in, touch_cases_in},
     ms, on_pool,
 };
 
@@ -673,23 +673,12 @@ impl Store {
                 if messages.is_empty() {
                     continue;
                 }
-                let mut touched: Vec<(FirmId, i64)> = chunk
+                let touched: Vec<(FirmId, i64)> = chunk
                     .iter()
                     .filter(|s| messages.contains_key(s.key))
                     .filter_map(|s| s.message.case_id.map(|c| (s.firm, c.get())))
                     .collect();
-                touched.sort_unstable();
-                touched.dedup();
-                for (firm, cases) in group_by_firm(&touched) {
-                    let mut q = sqlx::QueryBuilder::new("UPDATE cases SET last_activity_ms = ");
-                    q.push_bind(now_ms).push(" WHERE +firm_id = ").push_bind(firm.get()).push(" AND id IN (");
-                    let mut list = q.separated(", ");
-                    for id in cases {
-                        list.push_bind(id);
-                    }
-                    q.push(")");
-                    q.build().execute(&mut *tx).await?;
-                }
+                touch_cases_in!(tx, touched, now_ms)?;
             }
             // The previous wave: the provider's answers (and every status history entry
             // of this step), then the reminders' final states.
