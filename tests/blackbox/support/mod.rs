@@ -22,10 +22,7 @@ use casewire_twilio::signature::signature;
 use reqwest::Method;
 use serde_json::Value;
 use tempfile::TempDir;
-use tokio::{
-    io::{AsyncBufReadExt, AsyncReadExt, BufReader},
-    process::{Child, Command},
-};
+use tokio::process::{Child, Command};
 
 pub(crate) use fake_twilio::FakeTwilio;
 pub(crate) use worker::{TestDatabase, Worker, eventually_within};
@@ -166,43 +163,13 @@ impl Server {
         ];
         let firm = create_firm(&env, "Rivera Law", FIRM_NUMBER, "intake@riveralaw.example").await;
 
-        let mut child = casewire(&env)
-            .args(["serve", "--listen", "127.0.0.1:0"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("casewire-server starts");
-        let stderr = Arc::new(Mutex::new(String::new()));
-        if let Some(mut pipe) = child.stderr.take() {
-            let sink = stderr.clone();
-            tokio::spawn(async move {
-                let mut chunk = [0u8; 4096];
-                while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
-                    if let Ok(mut text) = sink.lock() {
-                        text.push_str(&String::from_utf8_lossy(&chunk[..n]));
-                    }
-                }
-            });
-        }
-        let stdout = child.stdout.take().expect("the server's stdout is piped");
-        let mut lines = BufReader::new(stdout).lines();
-        let first = tokio::time::timeout(STARTUP, lines.next_line()).await;
-        let base = match &first {
-            Ok(Ok(Some(line))) => line
-                .strip_prefix("casewire-server listening on ")
-                .map(str::to_owned),
-            _ => None,
-        };
-        let Some(base) = base else {
-            // Give the stderr reader a moment to collect why the server stopped.
-            let _ = tokio::time::timeout(Duration::from_secs(2), child.wait()).await;
-            panic!(
-                "casewire-server did not say where it listens: {first:?}\nstderr:\n{}",
-                stderr.lock().map(|s| s.clone()).unwrap_or_default()
-            );
-        };
-        // Keep reading stdout so the server never blocks on a full pipe.
-        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let mut command = casewire(&env);
+        command.args(["serve", "--listen", "127.0.0.1:0"]);
+        let worker::Started {
+            child,
+            base,
+            stderr,
+        } = worker::start_listening(command, "casewire-server listening on ").await;
 
         Server {
             base,

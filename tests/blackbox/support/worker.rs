@@ -247,15 +247,15 @@ pub(crate) fn worker_binary() -> PathBuf {
 }
 
 /// A started process whose first line of standard output said where it listens.
-struct Started {
-    child: Child,
-    base: String,
-    stderr: Arc<Mutex<String>>,
+pub(crate) struct Started {
+    pub(crate) child: Child,
+    pub(crate) base: String,
+    pub(crate) stderr: Arc<Mutex<String>>,
 }
 
 /// Starts `command`, collects its stderr, and waits for a first stdout line starting
 /// with `prefix`; what follows the prefix is the address it serves on.
-async fn start_listening(mut command: Command, prefix: &str) -> Started {
+pub(crate) async fn start_listening(mut command: Command, prefix: &str) -> Started {
     let mut child = command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
