@@ -188,7 +188,10 @@ async fn serve(
         });
     let state = AppState {
         app: app.clone(),
-        ingest: Some(Ingest::start(app.clone(), ReplyDelivery::Response, 256)),
+        ingest: Some(
+            Ingest::start(app.clone(), ReplyDelivery::Response, 256)
+                .context("starting the inbound pipeline")?,
+        ),
         twilio,
         metrics: metrics.clone(),
     };

@@ -124,13 +124,6 @@ pub(crate) struct PreparedBatch {
     now: chrono::DateTime<chrono::Utc>,
 }
 
-impl PreparedBatch {
-    /// How many texts it holds.
-    pub(crate) fn len(&self) -> usize {
-        self.messages.len()
-    }
-}
-
 /// Firm look-ups shared by the texts of one batch.
 #[derive(Default)]
 struct FirmCache {

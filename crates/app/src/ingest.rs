@@ -2,11 +2,18 @@
 //! batches, each stored with one durable write, so that a `200` can mean "stored
 //! durably" without paying one disk flush per request.
 //!
-//! One task takes whatever requests are waiting (up to `max_batch`) and reads what they
+//! One stage takes whatever requests are waiting (up to `max_batch`) and reads what they
 //! need; a second stores each prepared batch in one transaction and answers each
 //! request, while the first is already reading the next batch. Under light load a
 //! batch is one request and nothing waits; under heavy load batches grow by themselves
-//! while the previous one is being written.
+//! while the previous one is being written. The reader takes its next batch only once
+//! the writer has taken the previous one, so requests are not split into small batches
+//! that each pay a whole commit.
+//!
+//! The two stages run on a thread of their own. A batch is a chain of short database
+//! round trips, and on the server's shared runtime each of them would wait in line
+//! behind hundreds of connection tasks while the batch holds the write lock; on its own
+//! thread the pipeline is woken as soon as the database answers.
 
 use tokio::sync::{mpsc, oneshot};
 
@@ -17,59 +24,26 @@ use crate::{App, AppError, InboundOutcome, ReplyDelivery, Result, inbound::Prepa
 type Answer = oneshot::Sender<Result<InboundOutcome>>;
 type Job = (InboundMessage, Answer);
 
-/// A handle to the group-commit task. Cheap to clone.
+/// A handle to the group-commit pipeline. Cheap to clone.
 #[derive(Clone, Debug)]
 pub struct Ingest {
     jobs: mpsc::Sender<Job>,
 }
 
 impl Ingest {
-    /// Starts the task. It stops when every handle is dropped.
-    pub fn start(app: App, delivery: ReplyDelivery, max_batch: usize) -> Ingest {
+    /// Starts the pipeline on a thread of its own (`casewire-ingest`). It stops when
+    /// every handle is dropped. Fails only when the thread or its runtime cannot be
+    /// created.
+    pub fn start(app: App, delivery: ReplyDelivery, max_batch: usize) -> std::io::Result<Ingest> {
         let max_batch = max_batch.max(1);
-        let (jobs, mut rx) = mpsc::channel::<Job>(max_batch * 4);
-        // Two stages, so that the next batch is read while the previous one is written:
-        // the reader prepares (matching, classifying, rendering), the writer commits.
-        let (ready_tx, mut ready_rx) = mpsc::channel::<(Result<PreparedBatch>, Vec<Answer>)>(1);
-        let reader = app.clone();
-        tokio::spawn(async move {
-            let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
-            while rx.recv_many(&mut batch, max_batch).await > 0 {
-                let (messages, answers): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-                let prepared = reader.prepare_inbound_batch(messages).await;
-                if ready_tx.send((prepared, answers)).await.is_err() {
-                    break;
-                }
-            }
-        });
-        tokio::spawn(async move {
-            while let Some((prepared, answers)) = ready_rx.recv().await {
-                let result = match prepared {
-                    Ok(batch) => {
-                        let size = batch.len();
-                        app.commit_inbound_batch(batch, delivery)
-                            .await
-                            .map_err(|e| (e, size))
-                    }
-                    Err(e) => Err((e, answers.len())),
-                };
-                match result {
-                    Ok(outcomes) => {
-                        for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                            let _ = answer.send(outcome);
-                        }
-                    }
-                    Err((e, size)) => {
-                        tracing::error!(error = %e, size, "storing a batch of inbound texts failed");
-                        let reason = e.to_string();
-                        for answer in answers {
-                            let _ = answer.send(Err(AppError::Unavailable(reason.clone())));
-                        }
-                    }
-                }
-            }
-        });
-        Ingest { jobs }
+        let (jobs, rx) = mpsc::channel::<Job>(max_batch * 4);
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?;
+        std::thread::Builder::new()
+            .name("casewire-ingest".into())
+            .spawn(move || runtime.block_on(pipeline(app, delivery, max_batch, rx)))?;
+        Ok(Ingest { jobs })
     }
 
     /// Receives one text through the next batch; resolves once it is stored durably.
@@ -82,4 +56,50 @@ impl Ingest {
         rx.await
             .map_err(|_| AppError::Unavailable("the inbound task has stopped".into()))?
     }
+}
+
+/// The two stages, until every handle is dropped.
+async fn pipeline(
+    app: App,
+    delivery: ReplyDelivery,
+    max_batch: usize,
+    mut jobs: mpsc::Receiver<Job>,
+) {
+    let (ready_tx, mut ready_rx) = mpsc::channel::<(Result<PreparedBatch>, Vec<Answer>)>(1);
+    let reader = app.clone();
+    let read = async move {
+        let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+        // The slot first: while the writer still has a prepared batch waiting, requests
+        // keep gathering for the next one.
+        while let Ok(slot) = ready_tx.reserve().await {
+            if jobs.recv_many(&mut batch, max_batch).await == 0 {
+                break;
+            }
+            let (messages, answers): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+            slot.send((reader.prepare_inbound_batch(messages).await, answers));
+        }
+    };
+    let write = async move {
+        while let Some((prepared, answers)) = ready_rx.recv().await {
+            let result = match prepared {
+                Ok(batch) => app.commit_inbound_batch(batch, delivery).await,
+                Err(e) => Err(e),
+            };
+            match result {
+                Ok(outcomes) => {
+                    for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                        let _ = answer.send(outcome);
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, size = answers.len(), "storing a batch of inbound texts failed");
+                    let reason = e.to_string();
+                    for answer in answers {
+                        let _ = answer.send(Err(AppError::Unavailable(reason.clone())));
+                    }
+                }
+            }
+        }
+    };
+    tokio::join!(read, write);
 }
