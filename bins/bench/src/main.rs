@@ -190,11 +190,25 @@ struct Run {
     errors: u64,
     elapsed: Duration,
     latencies: Vec<Duration>,
+    /// CPU time the server used during the run (user and system), when known.
+    server_cpu: Option<Duration>,
+    /// CPU time this load generator used during the run, when known.
+    client_cpu: Option<Duration>,
 }
 
 impl Run {
     fn per_second(&self) -> f64 {
         self.requests as f64 / self.elapsed.as_secs_f64()
+    }
+
+    /// CPU time per answered request, in microseconds.
+    fn per_request(&self, cpu: Option<Duration>) -> String {
+        match cpu {
+            Some(cpu) if self.requests > 0 => {
+                format!("{:.0} us", cpu.as_secs_f64() * 1e6 / self.requests as f64)
+            }
+            _ => "n/a".to_owned(),
+        }
     }
 
     fn percentile(&self, p: f64) -> Duration {
@@ -206,8 +220,28 @@ impl Run {
     }
 }
 
-/// Runs `connections` loops for `seconds`, each sending what `request` builds.
-async fn load<F>(client: &reqwest::Client, connections: usize, seconds: u64, request: F) -> Run
+/// The CPU time (user and system) process `pid` has used so far, from Linux's
+/// `/proc/<pid>/stat`; `None` elsewhere.
+fn cpu_time(pid: Option<u32>) -> Option<Duration> {
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", pid?)).ok()?;
+    // The fields after the parenthesised command name; utime and stime are the 14th and
+    // 15th fields of the whole line, in clock ticks (100 per second on Linux).
+    let rest = stat.rsplit_once(')')?.1;
+    let mut fields = rest.split_whitespace().skip(11);
+    let utime: u64 = fields.next()?.parse().ok()?;
+    let stime: u64 = fields.next()?.parse().ok()?;
+    Some(Duration::from_millis((utime + stime) * 10))
+}
+
+/// Runs `connections` loops for `seconds`, each sending what `request` builds, and
+/// notes the CPU time process `server` used meanwhile.
+async fn load<F>(
+    client: &reqwest::Client,
+    server: Option<u32>,
+    connections: usize,
+    seconds: u64,
+    request: F,
+) -> Run
 where
     F: Fn(&reqwest::Client, u64) -> reqwest::RequestBuilder + Send + Sync + 'static,
 {
@@ -215,6 +249,8 @@ where
     let counter = Arc::new(AtomicU64::new(0));
     let errors = Arc::new(AtomicU64::new(0));
     let deadline = Instant::now() + Duration::from_secs(seconds);
+    let cpu_before = cpu_time(server);
+    let own_before = cpu_time(Some(std::process::id()));
     let start = Instant::now();
     let mut tasks = Vec::new();
     for _ in 0..connections {
@@ -247,12 +283,20 @@ where
         }
     }
     let elapsed = start.elapsed();
+    let server_cpu = cpu_time(server)
+        .zip(cpu_before)
+        .map(|(after, before)| after.saturating_sub(before));
+    let client_cpu = cpu_time(Some(std::process::id()))
+        .zip(own_before)
+        .map(|(after, before)| after.saturating_sub(before));
     latencies.sort_unstable();
     Run {
         requests: latencies.len() as u64,
         errors: errors.load(Ordering::Relaxed),
         elapsed,
         latencies,
+        server_cpu,
+        client_cpu,
     }
 }
 
@@ -326,9 +370,10 @@ async fn ingest(database: &str, seconds: u64, connections: usize, clients: usize
     let bare = move |c: &reqwest::Client, _n: u64| c.get(&health);
 
     // Warm both paths, then measure the bare route and the webhook in the same run.
-    load(&client, connections, 1, bare.clone()).await;
-    let baseline = load(&client, connections, seconds, bare).await;
-    let measured = load(&client, connections, seconds, webhook).await;
+    let pid = server.child.id();
+    load(&client, pid, connections, 1, bare.clone()).await;
+    let baseline = load(&client, pid, connections, seconds, bare).await;
+    let measured = load(&client, pid, connections, seconds, webhook).await;
 
     let label = if database == "sqlite" {
         "SQLite"
@@ -341,10 +386,12 @@ async fn ingest(database: &str, seconds: u64, connections: usize, clients: usize
         ("signed inbound webhook", &measured),
     ] {
         println!(
-            "{name:<26} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   ({} ok, {} errors)",
+            "{name:<26} {:>9.0} req/s   p50 {:>7.2} ms   p99 {:>7.2} ms   CPU/req server {:>6}, load generator {:>6}   ({} ok, {} errors)",
             run.per_second(),
             run.percentile(0.50).as_secs_f64() * 1e3,
             run.percentile(0.99).as_secs_f64() * 1e3,
+            run.per_request(run.server_cpu),
+            run.per_request(run.client_cpu),
             run.requests,
             run.errors,
         );
