@@ -1,15 +1,17 @@
 //! Delivering the notification-email outbox.
 
-use casewire_model::{EmailAddress, PhoneNumber};
+use casewire_model::{EmailAddress, FirmId, MessageId, PhoneNumber};
 use casewire_notify::{Email, Mailer, ReplyNotice, reply_notification};
-use casewire_store::EmailOutcome;
+use casewire_store::{EmailJob, EmailOutcome};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::{App, Result};
+use crate::{App, AppError, Result};
 
-/// A queued reply notification: the facts, rendered into an email when it is sent.
+/// The facts of a reply notification, rendered into an email. Read from the stored
+/// message, its case and its firm when the email is sent; outbox rows queued by earlier
+/// versions carry them as JSON.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(crate) struct ReplyEmailJob {
     pub(crate) to: EmailAddress,
@@ -76,10 +78,21 @@ impl App {
             ..EmailRun::default()
         };
         for item in claimed {
-            let outcome = match serde_json::from_str::<ReplyEmailJob>(&item.email_json) {
-                Err(e) => EmailOutcome::Failed {
-                    error: format!("unreadable email in the outbox: {e}"),
-                },
+            let job = match &item.job {
+                EmailJob::InboundNotice(message) => {
+                    self.inbound_notice(item.firm_id, *message).await
+                }
+                EmailJob::Json(json) => serde_json::from_str::<ReplyEmailJob>(json).map_err(|e| {
+                    AppError::invalid("email", format!("unreadable email in the outbox: {e}"))
+                }),
+            };
+            let outcome = match job {
+                Err(e @ (AppError::NotFound(_) | AppError::Invalid { .. })) => {
+                    EmailOutcome::Failed {
+                        error: e.to_string(),
+                    }
+                }
+                Err(e) => return Err(e),
                 Ok(job) => match mailer
                     .send(&job.render(self.config.email_from.clone()))
                     .await
@@ -123,5 +136,63 @@ impl App {
                 .await?;
         }
         Ok(run)
+    }
+
+    /// The notification of an inbound text, from the message as stored: the case it is
+    /// on now (it may have been attached from the unmatched inbox since), that case's
+    /// notification address or the firm's, and the firm's name and time zone.
+    async fn inbound_notice(&self, firm: FirmId, message: MessageId) -> Result<ReplyEmailJob> {
+        let stored = self.store.message(firm, message).await?;
+        let record = self.firm(firm).await?;
+        let case = match stored.case_id {
+            Some(id) => Some(self.store.case(firm, id).await?),
+            None => None,
+        };
+        let debtor = case
+            .as_ref()
+            .zip(stored.debtor_id)
+            .and_then(|(case, id)| case.debtors.get(id));
+        let media_count = match &stored.media_json {
+            Some(json) => serde_json::from_str::<Vec<serde_json::Value>>(json)
+                .map_err(|e| AppError::invalid("media", e))?
+                .len(),
+            None => 0,
+        };
+        let case_url = self.config.public_url.as_ref().map(|base| {
+            let base = base.trim_end_matches('/');
+            match &case {
+                Some(case) => format!("{base}/cases/{}", case.id),
+                None => format!("{base}/inbox"),
+            }
+        });
+        let sid = stored
+            .provider_id
+            .clone()
+            .unwrap_or_else(|| stored.id.to_string());
+        Ok(ReplyEmailJob {
+            to: match &case {
+                Some(case) => case.notification_address(&record.firm).clone(),
+                None => record.firm.notification_email().clone(),
+            },
+            message_id: format!(
+                "<casewire-inbound-{sid}@{}>",
+                self.config.email_from.domain()
+            ),
+            firm_name: record.firm.name().to_owned(),
+            case_number: case
+                .as_ref()
+                .map_or(String::new(), |c| c.number.as_str().to_owned()),
+            case_title: case
+                .as_ref()
+                .map_or_else(|| "Unmatched inbox".to_owned(), |c| c.title.clone()),
+            case_url,
+            client_name: debtor.map(|d| d.name.full()),
+            from_number: stored.from,
+            body: stored.body,
+            received_at: stored.created_at,
+            time_zone: record.firm.time_zone(),
+            media_count,
+            note: stored.note,
+        })
     }
 }

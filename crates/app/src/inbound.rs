@@ -7,7 +7,6 @@ use casewire_compliance::{
 };
 use std::{collections::HashMap, sync::Arc};
 
-use crate::emails::ReplyEmailJob;
 use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber};
 use casewire_provider::{InboundMessage, KeywordHint};
 use casewire_store::{FirmRecord, InboundInsert, NewInbound, NewOutbound, ReplyMatch, SentBy};
@@ -113,7 +112,6 @@ struct Prepared {
     classification: Classification,
     change: Option<ConsentChange>,
     note: Option<String>,
-    email_json: String,
     media_json: Option<String>,
 }
 
@@ -227,7 +225,7 @@ impl App {
                         debtor_id: p.matched.map(|(_, d)| d),
                         note: p.note.as_deref(),
                         consent: p.change.clone(),
-                        email_json: Some(&p.email_json),
+                        notify: true,
                     },
                 )),
                 _ => None,
@@ -325,42 +323,6 @@ impl App {
         }
         let note = (!notes.is_empty()).then(|| notes.join(" "));
 
-        let client_name = first.map(|m| m.debtor_name.full());
-        let to = first
-            .and_then(|m| m.notification_email.clone())
-            .unwrap_or_else(|| record.firm.notification_email().clone());
-        let case_url = match (&self.config.public_url, first) {
-            (Some(base), Some(m)) => Some(format!(
-                "{}/cases/{}",
-                base.trim_end_matches('/'),
-                m.case_id
-            )),
-            (Some(base), None) => Some(format!("{}/inbox", base.trim_end_matches('/'))),
-            _ => None,
-        };
-        // Only the facts are queued; the email is rendered when it is sent, which keeps
-        // the hot path and the durable write small.
-        let job = ReplyEmailJob {
-            to,
-            message_id: format!(
-                "<casewire-inbound-{}@{}>",
-                message.provider_id.as_str(),
-                self.config.email_from.domain()
-            ),
-            firm_name: record.firm.name().to_owned(),
-            case_number: first.map_or(String::new(), |m| m.case_number.as_str().to_owned()),
-            case_title: first
-                .map_or_else(|| "Unmatched inbox".to_owned(), |m| m.case_title.clone()),
-            case_url,
-            client_name,
-            from_number: message.from.clone(),
-            body: message.body.clone(),
-            received_at: now,
-            time_zone: record.firm.time_zone(),
-            media_count: message.media.len(),
-            note: note.clone(),
-        };
-        let email_json = serde_json::to_string(&job).map_err(|e| AppError::invalid("email", e))?;
         let media_json = (!message.media.is_empty())
             .then(|| serde_json::to_string(&message.media))
             .transpose()
@@ -372,7 +334,6 @@ impl App {
             classification,
             change,
             note,
-            email_json,
             media_json,
         }))
     }

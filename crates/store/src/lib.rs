@@ -47,7 +47,7 @@ pub use messages::{
     Direction, InboundInsert, MessageRecord, MessageStatus, NewInbound, NewOutbound, SendAnswer,
     SentBy, StatusApplied,
 };
-pub use outbox::{ClaimedEmail, EmailOutcome, EmailState};
+pub use outbox::{ClaimedEmail, EmailJob, EmailOutcome, EmailState};
 pub use reminders::{
     ClaimedReminder, FinishedReminder, QueueStats, ReminderOutcome, ReminderRecord, ReminderState,
     ReminderWave, Start, StartingReminder, SyncReport, WaveCommitted,
@@ -70,6 +70,22 @@ macro_rules! on_pool {
     };
 }
 
+/// [`on_pool!`] for the hot write paths: on SQLite, the hot writer's own connection
+/// (see [`Store::write_turn`]).
+macro_rules! on_write_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match (&$store.pool, &$store.writer) {
+            (_, Some(writer)) => {
+                let $pool = &writer.pool;
+                $body
+            }
+            ($crate::Pool::Sqlite($pool), None) => $body,
+            ($crate::Pool::Postgres($pool), _) => $body,
+        }
+    };
+}
+pub(crate) use on_write_pool;
+
 /// `items` followed by copies of its last item up to the next power of two. Statements
 /// built for a variable number of values (an `IN (…)` list, rows an `ON CONFLICT DO
 /// NOTHING` skips when repeated) then take one of a few shapes, each prepared once per
@@ -82,20 +98,6 @@ pub(crate) fn padded<T: Clone>(items: &[T]) -> impl Iterator<Item = T> + '_ {
             .into_iter()
             .flat_map(move |last| std::iter::repeat_n(last.clone(), extra)),
     )
-}
-
-/// Splits `items` into runs whose lengths are powers of two (largest first, none above
-/// `max`), for multi-row statements that cannot repeat a row: a few statement shapes,
-/// each prepared once per connection (see [`padded`]).
-pub(crate) fn power_of_two_chunks<T>(mut items: &[T], max: usize) -> Vec<&[T]> {
-    let mut out = Vec::new();
-    while !items.is_empty() {
-        let size = (1usize << items.len().ilog2()).min(max.max(1));
-        let (chunk, rest) = items.split_at(size);
-        out.push(chunk);
-        items = rest;
-    }
-    out
 }
 
 /// Which database a store runs on.
@@ -119,11 +121,21 @@ pub enum Pool {
 pub struct Store {
     #[doc(hidden)]
     pub pool: Pool,
-    /// On SQLite, the turn to write: the hot write paths of one process take it, so
-    /// they queue for SQLite's single writer lock here instead of in SQLite's busy
-    /// handler, which sleeps between tries. Other processes on the file still meet the
-    /// busy handler.
-    writer: Option<Arc<tokio::sync::Mutex<()>>>,
+    /// On SQLite, the hot write paths' own connection and the turn to use it.
+    writer: Option<Writer>,
+}
+
+/// SQLite's hot writer. The hot write paths of one process (inbound batches, reminder
+/// claims and waves) take turns here, so they queue for SQLite's single writer lock on
+/// this lock instead of in SQLite's busy handler, which sleeps between tries (other
+/// processes on the file still meet the busy handler). They write through one
+/// connection of their own: SQLite drops a connection's page cache whenever another
+/// connection has written since its last transaction, so the connection that does all
+/// the hot writes keeps the pages they touch in memory.
+#[derive(Clone, Debug)]
+struct Writer {
+    turn: Arc<tokio::sync::Mutex<()>>,
+    pool: SqlitePool,
 }
 
 /// What went wrong in the store.
@@ -212,22 +224,34 @@ impl Store {
                 // Checkpoint every ~16 MiB of WAL rather than every 4 MiB: pages written
                 // again and again under load are copied back to the database once.
                 .pragma("wal_autocheckpoint", "4000")
-                .pragma("temp_store", "memory");
-            Pool::Sqlite(
+                .pragma("temp_store", "memory")
+                // Pages are read from a mapping of the file rather than copied in by a
+                // system call each time a connection's cache was dropped (see `Writer`).
+                .pragma("mmap_size", "1073741824");
+            let pool = |connections: u32| {
                 SqlitePoolOptions::new()
-                    .max_connections(options.max_connections.max(1))
+                    .max_connections(connections)
+                    // A connection to a local file does not go stale: the ping before
+                    // each use would be one more round trip to its thread.
+                    .test_before_acquire(false)
                     .acquire_timeout(options.acquire_timeout)
-                    .connect_with(connect)
-                    .await?,
-            )
+                    .connect_with(connect.clone())
+            };
+            let writer = Writer {
+                turn: Arc::new(tokio::sync::Mutex::new(())),
+                pool: pool(1).await?,
+            };
+            return Ok(Store {
+                pool: Pool::Sqlite(pool(options.max_connections.max(1)).await?),
+                writer: Some(writer),
+            });
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url)?;
             Pool::Postgres(Self::pg_pool(connect, options).await?)
         } else {
             return Err(StoreError::UnsupportedUrl);
         };
-        let writer = matches!(pool, Pool::Sqlite(_)).then(|| Arc::new(tokio::sync::Mutex::new(())));
-        Ok(Store { pool, writer })
+        Ok(Store { pool, writer: None })
     }
 
     /// Opens PostgreSQL with explicit connect options (a test schema's search path,
@@ -249,11 +273,11 @@ impl Store {
             .await?)
     }
 
-    /// Waits for this process's turn to write (SQLite only; see [`Store`]). Hold the
-    /// guard for the whole write transaction.
+    /// Waits for this process's turn to write (SQLite only; see [`Writer`]). Hold the
+    /// guard for the whole write transaction, and write through [`on_write_pool!`].
     async fn write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
         match &self.writer {
-            Some(lock) => Some(lock.lock().await),
+            Some(writer) => Some(writer.turn.lock().await),
             None => None,
         }
     }
@@ -286,6 +310,9 @@ impl Store {
     /// Closes every connection.
     pub async fn close(&self) {
         on_pool!(self, pool => pool.close().await);
+        if let Some(writer) = &self.writer {
+            writer.pool.close().await;
+        }
     }
 }
 
@@ -337,7 +364,7 @@ pub(crate) fn conflict_on_unique(what: &'static str) -> impl FnOnce(sqlx::Error)
 
 #[cfg(test)]
 mod shape_tests {
-    use super::{padded, power_of_two_chunks};
+    use super::padded;
 
     #[test]
     fn padding_repeats_the_last_item_up_to_a_power_of_two() {
@@ -346,15 +373,5 @@ mod shape_tests {
         assert_eq!(padded(&[1, 2, 3, 4]).collect::<Vec<_>>(), [1, 2, 3, 4]);
         assert_eq!(padded::<u8>(&[]).count(), 0);
         assert_eq!(padded(&[0; 65]).count(), 128);
-    }
-
-    #[test]
-    fn chunks_are_powers_of_two_and_cover_everything_in_order() {
-        let items: Vec<u32> = (0..203).collect();
-        let chunks = power_of_two_chunks(&items, 64);
-        let sizes: Vec<usize> = chunks.iter().map(|c| c.len()).collect();
-        assert_eq!(sizes, [64, 64, 64, 8, 2, 1]);
-        assert_eq!(chunks.concat(), items);
-        assert!(power_of_two_chunks::<u8>(&[], 64).is_empty());
     }
 }

@@ -9,8 +9,8 @@ use casewire_provider::{DeliveryStatus, ProviderMessageId};
 use chrono::{DateTime, Utc};
 
 use crate::{
-    Result, Store, StoreError, consent::ledger_from, corrupt, from_ms, ms, on_pool, padded,
-    power_of_two_chunks,
+    Backend, Result, Store, StoreError, consent::ledger_from, corrupt, from_ms, ms, on_pool,
+    on_write_pool, padded,
 };
 
 /// Which way a text went.
@@ -238,8 +238,9 @@ pub struct NewInbound<'a> {
     pub note: Option<&'a str>,
     /// The consent change the text makes (an opt-out or opt-in), if any.
     pub consent: Option<ConsentChange>,
-    /// The notification email to queue, as the outbox's JSON, if any.
-    pub email_json: Option<&'a str>,
+    /// Whether to queue the firm's notification email of the text (rendered from the
+    /// stored message when it is sent).
+    pub notify: bool,
 }
 
 /// What storing an inbound text did.
@@ -535,8 +536,8 @@ macro_rules! record_inbound_in {
                     Some(applied)
                 }
             };
-            if let Some(email) = new.email_json {
-                crate::outbox::enqueue_email_in!($tx, firm, email, now)?;
+            if new.notify {
+                crate::outbox::enqueue_inbound_notices_in!($tx, &[id], ms(now))?;
             }
             Ok::<InboundInsert, StoreError>(InboundInsert::Inserted {
                 id: MessageId::new(id),
@@ -776,6 +777,9 @@ impl Store {
     /// whole batch; the rare ones that change consent are applied one by one, each in its
     /// own savepoint, so that one refused change leaves the others stored. The outer
     /// result fails only when the transaction itself fails, and then none is stored.
+    ///
+    /// The first text of the batch with a provider id is stored; any other with the same
+    /// id, and any whose id was stored before, is a duplicate of that message.
     pub async fn record_inbound_batch(
         &self,
         items: &[(FirmId, NewInbound<'_>)],
@@ -786,20 +790,84 @@ impl Store {
         let simple: Vec<usize> = (0..items.len())
             .filter(|&i| items[i].1.consent.is_none())
             .collect();
+        // The first text of the batch with each provider id.
+        let mut first: HashMap<&str, usize> = HashMap::with_capacity(simple.len());
+        for &i in &simple {
+            first.entry(items[i].1.provider_id.as_str()).or_insert(i);
+        }
+        let sqlite = self.backend() == Backend::Sqlite;
         let _turn = self.write_turn().await;
-        on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-
-            // Texts that change no consent: one INSERT per chunk, duplicates skipped.
-            let mut inserted: HashMap<String, i64> = HashMap::new();
-            for chunk in simple.chunks(CHUNK) {
+        on_write_pool!(self, pool => {
+            // SQLite: the write lock is taken first, so that the ids read below are still
+            // the next free ones when the rows go in.
+            let mut tx = if sqlite {
+                pool.begin_with("BEGIN IMMEDIATE").await?
+            } else {
+                pool.begin().await?
+            };
+            // Provider ids stored before (a retried webhook): usually none.
+            let distinct: Vec<&str> = first.keys().copied().collect();
+            let mut stored: HashMap<String, i64> = HashMap::new();
+            for chunk in distinct.chunks(CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number, to_number,
-                                           body, media_json, status, provider_id, note, created_ms, updated_ms) ",
+                    "SELECT provider_id, id FROM messages WHERE provider_id IN (",
                 );
+                let mut list = q.separated(", ");
+                for id in padded(chunk) {
+                    list.push_bind(id);
+                }
+                q.push(")");
+                let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                stored.extend(rows);
+            }
+            let fresh: Vec<usize> = simple
+                .iter()
+                .copied()
+                .filter(|&i| {
+                    let provider_id = items[i].1.provider_id.as_str();
+                    first.get(provider_id) == Some(&i) && !stored.contains_key(provider_id)
+                })
+                .collect();
+
+            // The new texts: one INSERT per chunk. On SQLite, which hands each row a
+            // statement returns across its driver's thread one at a time, the ids are
+            // assigned here under the write lock, so the statement returns none.
+            let mut next_id = if sqlite && !fresh.is_empty() {
+                let last: i64 = sqlx::query_scalar(
+                    "SELECT max(COALESCE((SELECT seq FROM sqlite_sequence WHERE name = 'messages'), 0),
+                                COALESCE((SELECT max(id) FROM messages), 0))",
+                )
+                .fetch_one(&mut *tx)
+                .await?;
+                Some(last + 1)
+            } else {
+                None
+            };
+            let mut inserted: HashMap<&str, i64> = HashMap::with_capacity(fresh.len());
+            for chunk in fresh.chunks(CHUNK) {
+                let ids: Option<Vec<i64>> = next_id.map(|from| {
+                    (from..).take(chunk.len()).collect()
+                });
+                let mut q = sqlx::QueryBuilder::new(if ids.is_some() {
+                    "INSERT INTO messages (id, "
+                } else {
+                    "INSERT INTO messages ("
+                });
+                q.push(
+                    "firm_id, case_id, debtor_id, direction, from_number, to_number,
+                     body, media_json, status, provider_id, note, created_ms, updated_ms) ",
+                );
+                let rows: Vec<(usize, Option<i64>)> = chunk
+                    .iter()
+                    .enumerate()
+                    .map(|(n, &i)| (i, ids.as_ref().map(|ids| ids[n])))
+                    .collect();
                 // Padded with repeats of the last text, which the conflict clause skips.
-                q.push_values(padded(chunk), |mut row, i| {
+                q.push_values(padded(&rows), |mut row, (i, id)| {
                     let (firm, new) = &items[i];
+                    if let Some(id) = id {
+                        row.push_bind(id);
+                    }
                     row.push_bind(firm.get())
                         .push_bind(new.case_id.map(CaseId::get))
                         .push_bind(new.debtor_id.map(DebtorId::get))
@@ -814,23 +882,45 @@ impl Store {
                         .push_bind(ms(now))
                         .push_bind(ms(now));
                 });
-                q.push(" ON CONFLICT (provider_id) DO NOTHING RETURNING id, provider_id");
-                let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
-                inserted.extend(rows.into_iter().map(|(id, provider_id)| (provider_id, id)));
+                match &ids {
+                    Some(ids) => {
+                        q.push(" ON CONFLICT DO NOTHING");
+                        let written = q.build().execute(&mut *tx).await?.rows_affected();
+                        // Under the write lock nothing else can have taken these ids or
+                        // provider ids; if something did, nothing of the batch is kept.
+                        if written != chunk.len() as u64 {
+                            return Err(StoreError::Conflict(
+                                "messages were written while a batch held the write lock",
+                            ));
+                        }
+                        for (&i, &id) in chunk.iter().zip(ids) {
+                            inserted.insert(items[i].1.provider_id.as_str(), id);
+                        }
+                        next_id = ids.last().map(|last| last + 1);
+                    }
+                    None => {
+                        q.push(" ON CONFLICT (provider_id) DO NOTHING RETURNING id, provider_id");
+                        let rows: Vec<(i64, String)> = q.build_query_as().fetch_all(&mut *tx).await?;
+                        for (id, provider_id) in rows {
+                            if let Some(&i) = first.get(provider_id.as_str()) {
+                                inserted.insert(items[i].1.provider_id.as_str(), id);
+                            }
+                        }
+                    }
+                }
             }
             let mut touched: Vec<(FirmId, i64)> = Vec::new();
-            let mut emails: Vec<usize> = Vec::new();
+            let mut notify: Vec<i64> = Vec::new();
             for &i in &simple {
                 let (firm, new) = &items[i];
-                // The first text of the batch with a provider id takes the new row; any
-                // other with the same id is a duplicate, as is one stored before.
-                let result = match inserted.remove(new.provider_id.as_str()) {
-                    Some(id) => {
+                let provider_id = new.provider_id.as_str();
+                let result = match inserted.get(provider_id) {
+                    Some(&id) if first.get(provider_id) == Some(&i) => {
                         if let Some(case_id) = new.case_id {
                             touched.push((*firm, case_id.get()));
                         }
-                        if new.email_json.is_some() {
-                            emails.push(i);
+                        if new.notify {
+                            notify.push(id);
                         }
                         InboundInsert::Inserted {
                             id: MessageId::new(id),
@@ -838,32 +928,23 @@ impl Store {
                             cancelled_reminders: 0,
                         }
                     }
-                    None => {
-                        let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE provider_id = $1")
-                            .bind(new.provider_id.as_str())
-                            .fetch_one(&mut *tx)
-                            .await?;
-                        InboundInsert::Duplicate { id: MessageId::new(id) }
-                    }
+                    Some(&id) => InboundInsert::Duplicate { id: MessageId::new(id) },
+                    None => match stored.get(provider_id) {
+                        Some(&id) => InboundInsert::Duplicate { id: MessageId::new(id) },
+                        // Stored by another server since the check (PostgreSQL).
+                        None => {
+                            let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE provider_id = $1")
+                                .bind(provider_id)
+                                .fetch_one(&mut *tx)
+                                .await?;
+                            InboundInsert::Duplicate { id: MessageId::new(id) }
+                        }
+                    },
                 };
                 out[i] = Some(Ok(result));
             }
             touch_cases_in!(tx, touched, ms(now))?;
-            for chunk in power_of_two_chunks(&emails, CHUNK) {
-                let mut q = sqlx::QueryBuilder::new(
-                    "INSERT INTO email_outbox (firm_id, email_json, state, attempts, due_ms, created_ms) ",
-                );
-                q.push_values(chunk, |mut row, &i| {
-                    let (firm, new) = &items[i];
-                    row.push_bind(firm.get())
-                        .push_bind(new.email_json.unwrap_or_default())
-                        .push_bind("pending")
-                        .push_bind(0_i64)
-                        .push_bind(ms(now))
-                        .push_bind(ms(now));
-                });
-                q.build().execute(&mut *tx).await?;
-            }
+            crate::outbox::enqueue_inbound_notices_in!(tx, &notify, ms(now))?;
 
             // Texts that change consent: one by one, each in a savepoint.
             for (i, (firm, new)) in items.iter().enumerate().filter(|(_, (_, n))| n.consent.is_some()) {

@@ -61,6 +61,14 @@ const MIGRATIONS: &[Migration] = &[
             postgres: include_str!("../migrations/0005_history_without_fk.postgres.sql"),
         },
     },
+    Migration {
+        version: 6,
+        name: "email_outbox_by_message",
+        sql: Sql::Each {
+            sqlite: include_str!("../migrations/0006_email_outbox_by_message.sqlite.sql"),
+            postgres: include_str!("../migrations/0006_email_outbox_by_message.postgres.sql"),
+        },
+    },
 ];
 
 /// Fills in the few type names that differ between the backends.

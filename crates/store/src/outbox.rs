@@ -1,10 +1,12 @@
 //! The email-notification outbox: emails are written in the same transaction as the
 //! text that caused them, then sent by a worker that retries with backoff until the
-//! mail server accepts them.
+//! mail server accepts them. An inbound text's notification is queued as a reference to
+//! its message and rendered when it is sent, so receiving a text writes a few numbers
+//! rather than a copy of its facts.
 
 use std::time::Duration;
 
-use casewire_model::FirmId;
+use casewire_model::{FirmId, MessageId};
 use chrono::{DateTime, Utc};
 
 use crate::{Backend, Result, Store, corrupt, from_ms, ms, on_pool};
@@ -34,6 +36,16 @@ impl EmailState {
     }
 }
 
+/// What a queued email is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EmailJob {
+    /// The notification of an inbound text, rendered from the message (and its case and
+    /// firm) when it is sent.
+    InboundNotice(MessageId),
+    /// An email described by the JSON it was queued with.
+    Json(String),
+}
+
 /// An email taken from the outbox for sending.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ClaimedEmail {
@@ -41,8 +53,8 @@ pub struct ClaimedEmail {
     pub id: i64,
     /// The firm.
     pub firm_id: FirmId,
-    /// The email, as the JSON it was queued with.
-    pub email_json: String,
+    /// What to send.
+    pub job: EmailJob,
     /// Attempts made before this one.
     pub attempts: u32,
     /// State when read.
@@ -55,7 +67,8 @@ pub struct ClaimedEmail {
 struct EmailRow {
     id: i64,
     firm_id: i64,
-    email_json: String,
+    email_json: Option<String>,
+    message_id: Option<i64>,
     attempts: i64,
     state: String,
     created_ms: i64,
@@ -66,7 +79,11 @@ impl EmailRow {
         Ok(ClaimedEmail {
             id: self.id,
             firm_id: FirmId::new(self.firm_id),
-            email_json: self.email_json,
+            job: match (self.message_id, self.email_json) {
+                (Some(id), _) => EmailJob::InboundNotice(MessageId::new(id)),
+                (None, Some(json)) => EmailJob::Json(json),
+                (None, None) => return Err(corrupt("email_outbox", "email_json", "empty")),
+            },
             attempts: u32::try_from(self.attempts)
                 .map_err(|e| corrupt("email_outbox", "attempts", e))?,
             state: EmailState::parse(&self.state)
@@ -76,25 +93,36 @@ impl EmailRow {
     }
 }
 
-/// Queues an email inside an open transaction. Evaluates to the outbox id.
-macro_rules! enqueue_email_in {
-    ($tx:expr, $firm:expr, $json:expr, $now:expr) => {
+/// Queues the notification of each inbound text whose message id is in `$ids` (a slice
+/// of ids inserted in this open transaction): one outbox row per message, referring to
+/// it, in one statement per 256.
+macro_rules! enqueue_inbound_notices_in {
+    ($tx:expr, $ids:expr, $now_ms:expr) => {
         async {
-            let id: i64 = sqlx::query_scalar(
-                "INSERT INTO email_outbox (firm_id, email_json, state, attempts, due_ms, created_ms)
-                 VALUES ($1, $2, 'pending', 0, $3, $3) RETURNING id",
-            )
-            .bind($firm.get())
-            .bind($json)
-            .bind($crate::ms($now))
-            .fetch_one(&mut *$tx)
-            .await?;
-            Ok::<i64, $crate::StoreError>(id)
+            let ids: &[i64] = $ids;
+            for chunk in ids.chunks(256) {
+                let mut q = sqlx::QueryBuilder::new(
+                    "INSERT INTO email_outbox (firm_id, message_id, state, attempts, due_ms, created_ms)
+                     SELECT firm_id, id, 'pending', 0, ",
+                );
+                q.push_bind($now_ms)
+                    .push(", ")
+                    .push_bind($now_ms)
+                    .push(" FROM messages WHERE id IN (");
+                let mut list = q.separated(", ");
+                // Padded with repeats, which `IN` ignores: a few statement shapes.
+                for id in $crate::padded(chunk) {
+                    list.push_bind(id);
+                }
+                q.push(")");
+                q.build().execute(&mut *$tx).await?;
+            }
+            Ok::<(), $crate::StoreError>(())
         }
         .await
     };
 }
-pub(crate) use enqueue_email_in;
+pub(crate) use enqueue_inbound_notices_in;
 
 /// How a claimed email ended.
 #[derive(Debug, Clone, PartialEq)]
@@ -116,7 +144,8 @@ pub enum EmailOutcome {
 }
 
 impl Store {
-    /// Queues an email on its own (outside an inbound text's transaction).
+    /// Queues an email described by JSON on its own (outside an inbound text's
+    /// transaction). Returns the outbox id.
     pub async fn enqueue_email(
         &self,
         firm: FirmId,
@@ -124,10 +153,15 @@ impl Store {
         now: DateTime<Utc>,
     ) -> Result<i64> {
         on_pool!(self, pool => {
-            let mut tx = pool.begin().await?;
-            let id = enqueue_email_in!(tx, firm, email_json, now)?;
-            tx.commit().await?;
-            Ok(id)
+            Ok(sqlx::query_scalar(
+                "INSERT INTO email_outbox (firm_id, email_json, state, attempts, due_ms, created_ms)
+                 VALUES ($1, $2, 'pending', 0, $3, $3) RETURNING id",
+            )
+            .bind(firm.get())
+            .bind(email_json)
+            .bind(ms(now))
+            .fetch_one(pool)
+            .await?)
         })
     }
 
@@ -152,7 +186,7 @@ impl Store {
                      WHERE (state = 'pending' AND due_ms <= $3)
                         OR (state = 'claimed' AND lease_until_ms < $3)
                      ORDER BY due_ms LIMIT $4 {lock})
-                 RETURNING id, firm_id, email_json, attempts, state, created_ms"
+                 RETURNING id, firm_id, email_json, message_id, attempts, state, created_ms"
             ))
             .bind(owner)
             .bind(lease_until)

@@ -20,7 +20,7 @@ use chrono::{DateTime, Utc};
 use crate::{
     Backend, NewOutbound, Result, SendAnswer, Store, StoreError, corrupt, from_ms,
     messages::{record_answers_in, status_history_in, touch_cases_in},
-    ms, on_pool,
+    ms, on_pool, on_write_pool,
 };
 
 /// Where a reminder is in its life.
@@ -499,7 +499,7 @@ impl Store {
             Backend::Sqlite => "",
         };
         let _turn = self.write_turn().await;
-        let rows: Vec<ReminderRow> = on_pool!(self, pool => {
+        let rows: Vec<ReminderRow> = on_write_pool!(self, pool => {
             sqlx::query_as(&format!(
                 // Two index scans in due order that stop after `limit` rows each,
                 // rather than one that reads every due reminder to sort them.
@@ -581,7 +581,7 @@ impl Store {
         let mut kept: Vec<i64> = Vec::new();
         let mut messages: HashMap<String, i64> = HashMap::new();
         let mut opted_out: Vec<i64> = Vec::new();
-        on_pool!(self, pool => {
+        on_write_pool!(self, pool => {
             let _turn = self.write_turn().await;
             let mut tx = pool.begin().await?;
             // The next wave: claims with less than half a lease left are renewed, then

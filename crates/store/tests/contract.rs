@@ -13,8 +13,8 @@ use casewire_model::{
 use casewire_provider::{DeliveryStatus, ProviderMessageId};
 use casewire_scheduler::{PlannedReminder, ReminderKey, ReminderSource};
 use casewire_store::{
-    ApiKeyHash, EmailOutcome, FinishedReminder, FirmSettings, InboundInsert, MessageStatus,
-    NewCase, NewDebtor, NewFirm, NewInbound, NewOutbound, NewPhone, ReminderOutcome,
+    ApiKeyHash, EmailJob, EmailOutcome, FinishedReminder, FirmSettings, InboundInsert,
+    MessageStatus, NewCase, NewDebtor, NewFirm, NewInbound, NewOutbound, NewPhone, ReminderOutcome,
     ReminderRecord, ReminderState, ReminderWave, SendAnswer, SentBy, Start, StartingReminder,
     StatusApplied, Store, StoreError,
 };
@@ -175,7 +175,7 @@ fn inbound<'a>(
         debtor_id: None,
         note: None,
         consent: None,
-        email_json: None,
+        notify: false,
     }
 }
 
@@ -463,7 +463,7 @@ async fn the_same_webhook_twice_stores_one_message(store: &Store) {
     let (from, to) = (number("312-555-0101"), number("312-555-0100"));
     let mut new = inbound(&id, &from, &to, "See you Tuesday");
     new.case_id = Some(case_id);
-    new.email_json = Some("{\"to\":\"intake@example.com\"}");
+    new.notify = true;
     let first = store.record_inbound(firm_id, &new, t(9, 0)).await.unwrap();
     let InboundInsert::Inserted { id: message_id, .. } = first else {
         panic!("first delivery must be stored: {first:?}");
@@ -1180,7 +1180,7 @@ async fn emails_wait_in_the_outbox_until_sent(store: &Store) {
         .await
         .unwrap();
     assert_eq!(claimed.len(), 1);
-    assert_eq!(claimed[0].email_json, "{\"n\":1}");
+    assert_eq!(claimed[0].job, EmailJob::Json("{\"n\":1}".into()));
     let retry = EmailOutcome::Retry {
         at: t(9, 5),
         error: "connection refused".into(),
@@ -1398,35 +1398,79 @@ async fn a_batch_of_inbound_texts_is_stored_once_each(store: &Store) {
     );
     let mut first = inbound(&a, &maria, &firm_number, "one");
     first.case_id = Some(case_id);
-    first.email_json = Some("{}");
+    first.notify = true;
     let mut second = inbound(&b, &luis, &firm_number, "two");
     second.case_id = Some(case_id);
     let items = vec![
         (firm_id, first.clone()),
         (firm_id, second),
-        (firm_id, first),
+        (firm_id, first.clone()),
     ];
     let results = store.record_inbound_batch(&items, t(9, 0)).await.unwrap();
-    assert!(matches!(results[0], Ok(InboundInsert::Inserted { .. })));
-    assert!(matches!(results[1], Ok(InboundInsert::Inserted { .. })));
-    assert!(
-        matches!(results[2], Ok(InboundInsert::Duplicate { .. })),
-        "{:?}",
-        results[2]
-    );
+    let Ok(InboundInsert::Inserted { id: one, .. }) = results[0] else {
+        panic!("{:?}", results[0]);
+    };
+    let Ok(InboundInsert::Inserted { id: two, .. }) = results[1] else {
+        panic!("{:?}", results[1]);
+    };
+    assert_ne!(one, two);
     assert_eq!(
-        store
-            .thread(firm_id, case_id, None, 50)
-            .await
-            .unwrap()
-            .len(),
-        2
+        results[2].as_ref().ok(),
+        Some(&InboundInsert::Duplicate { id: one }),
+        "a repeat within the batch is a duplicate of the first"
+    );
+    let thread = store.thread(firm_id, case_id, None, 50).await.unwrap();
+    assert_eq!(thread.len(), 2);
+    let stored = store.message(firm_id, one).await.unwrap();
+    assert_eq!(
+        (stored.body.as_str(), stored.provider_id.as_deref()),
+        ("one", Some("SMb1"))
     );
     let emails = store
         .claim_due_emails("w", t(9, 1), Duration::from_secs(60), 10)
         .await
         .unwrap();
     assert_eq!(emails.len(), 1);
+    assert_eq!(
+        emails[0].job,
+        EmailJob::InboundNotice(one),
+        "the email refers to its message"
+    );
+
+    // A later batch: a text stored before is a duplicate of it; new ones follow on.
+    let c = pid("SMb3");
+    let third = inbound(&c, &maria, &firm_number, "three");
+    let again = store
+        .record_inbound_batch(&[(firm_id, third), (firm_id, first)], t(9, 2))
+        .await
+        .unwrap();
+    let Ok(InboundInsert::Inserted { id: three, .. }) = again[0] else {
+        panic!("{:?}", again[0]);
+    };
+    assert!(three.get() > two.get().max(one.get()));
+    assert_eq!(
+        again[1].as_ref().ok(),
+        Some(&InboundInsert::Duplicate { id: one })
+    );
+    // Ids handed out by the batch are not handed out again.
+    let reply = store
+        .insert_outbound(
+            firm_id,
+            &NewOutbound {
+                case_id: Some(case_id),
+                debtor_id: None,
+                from: &firm_number,
+                to: &maria,
+                body: "reply",
+                sent_by: SentBy::System,
+                reminder_key: None,
+                refusal: None,
+            },
+            t(9, 3),
+        )
+        .await
+        .unwrap();
+    assert!(reply.get() > three.get());
 }
 
 async fn an_opt_out_after_the_checks_still_stops_the_send(store: &Store) {
