@@ -805,8 +805,14 @@ impl Store {
             } else {
                 pool.begin().await?
             };
-            // Provider ids stored before (a retried webhook): usually none.
-            let distinct: Vec<&str> = first.keys().copied().collect();
+            // SQLite: provider ids stored before (a retried webhook; usually none), so
+            // that the INSERT below writes every row it is given. PostgreSQL skips them
+            // with its conflict clause and finds them afterwards.
+            let distinct: Vec<&str> = if sqlite {
+                first.keys().copied().collect()
+            } else {
+                Vec::new()
+            };
             let mut stored: HashMap<String, i64> = HashMap::new();
             for chunk in distinct.chunks(CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(
@@ -931,7 +937,7 @@ impl Store {
                     Some(&id) => InboundInsert::Duplicate { id: MessageId::new(id) },
                     None => match stored.get(provider_id) {
                         Some(&id) => InboundInsert::Duplicate { id: MessageId::new(id) },
-                        // Stored by another server since the check (PostgreSQL).
+                        // Skipped by PostgreSQL's conflict clause: stored before.
                         None => {
                             let id: i64 = sqlx::query_scalar("SELECT id FROM messages WHERE provider_id = $1")
                                 .bind(provider_id)
