@@ -10,7 +10,7 @@
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use std::{path::PathBuf, sync::Arc};
+use std::{path::PathBuf, sync::Arc, time::Duration};
 
 use anyhow::{Context, Result, bail};
 use casewire_app::{
@@ -186,12 +186,12 @@ async fn serve(
                 public_url: config.public_url(),
             })
         });
+    let ingest = Ingest::start(app.clone(), ReplyDelivery::Response, 256)
+        .context("starting the inbound pipeline")?;
+    let ingest_stopped = ingest.stopped();
     let state = AppState {
         app: app.clone(),
-        ingest: Some(
-            Ingest::start(app.clone(), ReplyDelivery::Response, 256)
-                .context("starting the inbound pipeline")?,
-        ),
+        ingest: Some(ingest),
         twilio,
         metrics: metrics.clone(),
     };
@@ -248,6 +248,14 @@ async fn serve(
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
         let _ = worker.await;
+    }
+    // Every webhook has been answered, so the inbound pipeline has no batch left; it
+    // stops as soon as the last handle is gone.
+    if tokio::time::timeout(Duration::from_secs(10), ingest_stopped.wait())
+        .await
+        .is_err()
+    {
+        tracing::warn!("the inbound pipeline did not stop within 10 s");
     }
     app.store().close().await;
     Ok(())

@@ -2,7 +2,7 @@
 
 use casewire_model::{EmailAddress, FirmId, MessageId, PhoneNumber};
 use casewire_notify::{Email, Mailer, ReplyNotice, reply_notification};
-use casewire_store::{EmailJob, EmailOutcome};
+use casewire_store::{ClaimedEmail, EmailJob, EmailOutcome, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
@@ -82,38 +82,38 @@ impl App {
                 EmailJob::InboundNotice(message) => {
                     self.inbound_notice(item.firm_id, *message).await
                 }
+                // serde's own message can quote the JSON (a client's text): only where.
                 EmailJob::Json(json) => serde_json::from_str::<ReplyEmailJob>(json).map_err(|e| {
-                    AppError::invalid("email", format!("unreadable email in the outbox: {e}"))
+                    AppError::invalid(
+                        "email",
+                        format!(
+                            "unreadable email in the outbox ({:?} error at line {}, column {})",
+                            e.classify(),
+                            e.line(),
+                            e.column()
+                        ),
+                    )
                 }),
             };
             let outcome = match job {
-                Err(e @ (AppError::NotFound(_) | AppError::Invalid { .. })) => {
-                    EmailOutcome::Failed {
-                        error: e.to_string(),
-                    }
-                }
-                Err(e) => return Err(e),
                 Ok(job) => match mailer
                     .send(&job.render(self.config.email_from.clone()))
                     .await
                 {
                     Ok(()) => EmailOutcome::Sent,
-                    Err(e)
-                        if e.is_transient()
-                            && item.attempts + 1 < self.config.email_retry.max_attempts =>
-                    {
-                        let wait = self.config.email_retry.delay(item.attempts, item.id);
-                        EmailOutcome::Retry {
-                            at: self.now()
-                                + chrono::Duration::from_std(wait)
-                                    .unwrap_or(chrono::Duration::hours(1)),
-                            error: e.to_string(),
-                        }
-                    }
-                    Err(e) => EmailOutcome::Failed {
-                        error: e.to_string(),
-                    },
+                    Err(e) => self.retry_or_fail(&item, e.is_transient(), e.to_string()),
                 },
+                // The message, its case or its firm is gone or unreadable: trying again
+                // will not help.
+                Err(
+                    e @ (AppError::NotFound(_)
+                    | AppError::Invalid { .. }
+                    | AppError::Store(StoreError::Corrupt { .. })),
+                ) => EmailOutcome::Failed {
+                    error: e.to_string(),
+                },
+                // The database did not answer: like a mail server that did not.
+                Err(e) => self.retry_or_fail(&item, true, e.to_string()),
             };
             match &outcome {
                 EmailOutcome::Sent => run.sent += 1,
@@ -136,6 +136,21 @@ impl App {
                 .await?;
         }
         Ok(run)
+    }
+
+    /// A failed attempt: retried with backoff while the failure is transient and
+    /// attempts are left, failed for good otherwise.
+    fn retry_or_fail(&self, item: &ClaimedEmail, transient: bool, error: String) -> EmailOutcome {
+        if transient && item.attempts + 1 < self.config.email_retry.max_attempts {
+            let wait = self.config.email_retry.delay(item.attempts, item.id);
+            EmailOutcome::Retry {
+                at: self.now()
+                    + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::hours(1)),
+                error,
+            }
+        } else {
+            EmailOutcome::Failed { error }
+        }
     }
 
     /// The notification of an inbound text, from the message as stored: the case it is

@@ -10,14 +10,18 @@
 //! the writer has taken the previous one, so requests are not split into small batches
 //! that each pay a whole commit.
 //!
-//! The two stages run on a thread of their own. A batch is a chain of short database
-//! round trips, and on the server's shared runtime each of them would wait in line
-//! behind hundreds of connection tasks while the batch holds the write lock; on its own
-//! thread the pipeline is woken as soon as the database answers.
+//! On SQLite the two stages run on a thread of their own. A batch is a chain of short
+//! round trips to SQLite's connection threads, and on the server's shared runtime each
+//! of them would wait in line behind hundreds of connection tasks while the batch holds
+//! the write lock; on its own thread the pipeline is woken as soon as the database
+//! answers. On PostgreSQL they run on the caller's runtime: a connection's socket
+//! belongs to the runtime that opened it, and the pool shares connections between the
+//! pipeline and everything else.
 
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 
 use casewire_provider::InboundMessage;
+use casewire_store::Backend;
 
 use crate::{App, AppError, InboundOutcome, ReplyDelivery, Result, inbound::PreparedBatch};
 
@@ -28,22 +32,54 @@ type Job = (InboundMessage, Answer);
 #[derive(Clone, Debug)]
 pub struct Ingest {
     jobs: mpsc::Sender<Job>,
+    running: watch::Receiver<()>,
+}
+
+/// Resolves, through [`IngestStopped::wait`], once the pipeline has stopped: every [`Ingest`]
+/// handle dropped and the batch in hand written and answered.
+#[derive(Debug)]
+pub struct IngestStopped(watch::Receiver<()>);
+
+impl IngestStopped {
+    /// Waits for the pipeline to stop.
+    pub async fn wait(mut self) {
+        // The pipeline holds the sender until its last batch is answered.
+        while self.0.changed().await.is_ok() {}
+    }
 }
 
 impl Ingest {
-    /// Starts the pipeline on a thread of its own (`casewire-ingest`). It stops when
-    /// every handle is dropped. Fails only when the thread or its runtime cannot be
-    /// created.
+    /// Starts the pipeline: on SQLite on a thread of its own (`casewire-ingest`), on
+    /// PostgreSQL as a task of the current runtime. It stops when every handle is
+    /// dropped. Fails only when the thread or its runtime cannot be created.
     pub fn start(app: App, delivery: ReplyDelivery, max_batch: usize) -> std::io::Result<Ingest> {
         let max_batch = max_batch.max(1);
         let (jobs, rx) = mpsc::channel::<Job>(max_batch * 4);
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
-        std::thread::Builder::new()
-            .name("casewire-ingest".into())
-            .spawn(move || runtime.block_on(pipeline(app, delivery, max_batch, rx)))?;
-        Ok(Ingest { jobs })
+        let (running_tx, running) = watch::channel(());
+        let backend = app.store().backend();
+        let pipeline = async move {
+            pipeline(app, delivery, max_batch, rx).await;
+            drop(running_tx);
+        };
+        match backend {
+            Backend::Sqlite => {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                std::thread::Builder::new()
+                    .name("casewire-ingest".into())
+                    .spawn(move || runtime.block_on(pipeline))?;
+            }
+            Backend::Postgres => {
+                tokio::spawn(pipeline);
+            }
+        }
+        Ok(Ingest { jobs, running })
+    }
+
+    /// A handle that waits for the pipeline to stop (see [`IngestStopped`]).
+    pub fn stopped(&self) -> IngestStopped {
+        IngestStopped(self.running.clone())
     }
 
     /// Receives one text through the next batch; resolves once it is stored durably.

@@ -24,6 +24,7 @@ casewire_store::both_backends!(
     a_polite_opt_out_in_words_blocks_the_number,
     stop_by_the_office_does_not_opt_out,
     a_reply_is_emailed_to_the_case_override_address,
+    an_unreadable_email_fails_alone,
     a_reply_from_an_unknown_number_lands_in_the_unmatched_inbox,
     the_same_webhook_twice_stores_one_message,
     a_moved_hearing_moves_its_reminder,
@@ -370,6 +371,26 @@ async fn a_reply_is_emailed_to_the_case_override_address(store: &Store) {
         .unwrap();
     w.app.deliver_emails_once(&mailer).await.unwrap();
     assert_eq!(mailer.sent()[1].to.as_str(), "intake@example.com");
+}
+
+async fn an_unreadable_email_fails_alone(store: &Store) {
+    let w = world(store).await;
+    joint_case(&w).await;
+    w.app
+        .store()
+        .enqueue_email(w.firm, "{\"to\": 42}", w.app.now())
+        .await
+        .unwrap();
+    w.app
+        .receive_inbound(&inbound(LUIS, "Got it"), ReplyDelivery::Provider)
+        .await
+        .unwrap();
+    let mailer = MemoryMailer::new();
+    let run = w.app.deliver_emails_once(&mailer).await.unwrap();
+    assert_eq!((run.claimed, run.sent, run.failed), (2, 1, 1));
+    assert!(mailer.sent()[0].text.contains("Got it"));
+    // Failed for good: not claimed again.
+    assert_eq!(w.app.deliver_emails_once(&mailer).await.unwrap().claimed, 0);
 }
 
 async fn a_reply_from_an_unknown_number_lands_in_the_unmatched_inbox(store: &Store) {

@@ -778,8 +778,9 @@ impl Store {
     /// own savepoint, so that one refused change leaves the others stored. The outer
     /// result fails only when the transaction itself fails, and then none is stored.
     ///
-    /// The first text of the batch with a provider id is stored; any other with the same
-    /// id, and any whose id was stored before, is a duplicate of that message.
+    /// Of the texts that change no consent, the first of the batch with a provider id is
+    /// stored; any other with the same id, and any whose id was stored before, is a
+    /// duplicate of that message. Texts that change consent are applied after them.
     pub async fn record_inbound_batch(
         &self,
         items: &[(FirmId, NewInbound<'_>)],
