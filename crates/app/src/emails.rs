@@ -2,10 +2,11 @@
 
 use casewire_model::{EmailAddress, FirmId, MessageId, PhoneNumber};
 use casewire_notify::{Email, Mailer, ReplyNotice, reply_notification};
-use casewire_store::{ClaimedEmail, EmailJob, EmailOutcome, StoreError};
+use casewire_store::{ClaimedEmail, EmailJob, EmailOutcome, FirmRecord, StoreError};
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
+use std::collections::{HashMap, hash_map::Entry};
 
 use crate::{App, AppError, Result};
 
@@ -77,10 +78,21 @@ impl App {
             claimed: u32::try_from(claimed.len()).unwrap_or(u32::MAX),
             ..EmailRun::default()
         };
+        // A run's emails are mostly one firm's: each firm is read once.
+        let mut firms: HashMap<FirmId, FirmRecord> = HashMap::new();
         for item in claimed {
             let job = match &item.job {
                 EmailJob::InboundNotice(message) => {
-                    self.inbound_notice(item.firm_id, *message).await
+                    let firm = match firms.entry(item.firm_id) {
+                        Entry::Occupied(known) => Ok(known.into_mut()),
+                        Entry::Vacant(slot) => {
+                            self.firm(item.firm_id).await.map(|r| slot.insert(r))
+                        }
+                    };
+                    match firm {
+                        Ok(firm) => self.inbound_notice(firm, *message).await,
+                        Err(e) => Err(e),
+                    }
                 }
                 // serde's own message can quote the JSON (a client's text): only where.
                 EmailJob::Json(json) => serde_json::from_str::<ReplyEmailJob>(json).map_err(|e| {
@@ -156,9 +168,13 @@ impl App {
     /// The notification of an inbound text, from the message as stored: the case it is
     /// on now (it may have been attached from the unmatched inbox since), that case's
     /// notification address or the firm's, and the firm's name and time zone.
-    async fn inbound_notice(&self, firm: FirmId, message: MessageId) -> Result<ReplyEmailJob> {
+    async fn inbound_notice(
+        &self,
+        record: &FirmRecord,
+        message: MessageId,
+    ) -> Result<ReplyEmailJob> {
+        let firm = record.firm.id();
         let stored = self.store.message(firm, message).await?;
-        let record = self.firm(firm).await?;
         let case = match stored.case_id {
             Some(id) => Some(self.store.case(firm, id).await?),
             None => None,

@@ -557,39 +557,20 @@ impl Store {
     }
 }
 
-/// An open case a reply's sender is on, with what the notification needs.
-#[derive(Debug, Clone, PartialEq)]
+/// An open case a reply's sender is on. (The notification email reads the rest when it
+/// is sent.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ReplyMatch {
     /// The case.
     pub case_id: CaseId,
     /// The debtor whose mobile number it is.
     pub debtor_id: DebtorId,
-    /// The case number.
-    pub case_number: CaseNumber,
-    /// The case title.
-    pub case_title: String,
-    /// The case's notification override.
-    pub notification_email: Option<EmailAddress>,
-    /// The debtor's name.
-    pub debtor_name: PersonName,
-}
-
-#[derive(sqlx::FromRow)]
-struct ReplyMatchRow {
-    phone: String,
-    case_id: i64,
-    debtor_id: i64,
-    number: String,
-    title: String,
-    notification_email: Option<String>,
-    first_name: String,
-    last_name: String,
 }
 
 impl Store {
     /// The firm's open cases on which `number` is a debtor's mobile number, most
-    /// recently active first, each once, with what a reply notification needs: the
-    /// hot path of inbound texts, in one query.
+    /// recently active first, each once, with the debtor whose number it is: the hot path
+    /// of inbound texts, in one query.
     pub async fn reply_matches(
         &self,
         firm: FirmId,
@@ -609,10 +590,9 @@ impl Store {
     ) -> Result<std::collections::HashMap<PhoneNumber, Vec<ReplyMatch>>> {
         let mut out: std::collections::HashMap<PhoneNumber, Vec<ReplyMatch>> = Default::default();
         for chunk in numbers.chunks(500) {
-            let rows: Vec<ReplyMatchRow> = on_pool!(self, pool => {
+            let rows: Vec<(String, i64, i64)> = on_pool!(self, pool => {
                 let mut q = sqlx::QueryBuilder::new(
-                    "SELECT p.number AS phone, c.id AS case_id, d.id AS debtor_id, c.number, c.title,
-                            c.notification_email, d.first_name, d.last_name
+                    "SELECT p.number, c.id, p.debtor_id
                      FROM phones p
                      JOIN cases c ON c.id = p.case_id
                      JOIN debtors d ON d.id = p.debtor_id
@@ -626,26 +606,16 @@ impl Store {
                 q.push(") ORDER BY p.number, c.last_activity_ms DESC, c.id DESC, d.position");
                 q.build_query_as().fetch_all(pool).await?
             });
-            for r in rows {
-                let phone = PhoneNumber::parse_e164(&r.phone)
-                    .map_err(|e| corrupt("phones", "number", e))?;
+            for (phone, case_id, debtor_id) in rows {
+                let phone =
+                    PhoneNumber::parse_e164(&phone).map_err(|e| corrupt("phones", "number", e))?;
                 let list = out.entry(phone).or_default();
-                if list.iter().any(|m| m.case_id.get() == r.case_id) {
+                if list.iter().any(|m| m.case_id.get() == case_id) {
                     continue;
                 }
                 list.push(ReplyMatch {
-                    case_id: CaseId::new(r.case_id),
-                    debtor_id: DebtorId::new(r.debtor_id),
-                    case_number: CaseNumber::parse(&r.number)
-                        .map_err(|e| corrupt("cases", "number", e))?,
-                    case_title: r.title,
-                    notification_email: r
-                        .notification_email
-                        .map(|e| EmailAddress::parse(&e))
-                        .transpose()
-                        .map_err(|e| corrupt("cases", "notification_email", e))?,
-                    debtor_name: PersonName::new(&r.first_name, &r.last_name)
-                        .map_err(|e| corrupt("debtors", "name", e))?,
+                    case_id: CaseId::new(case_id),
+                    debtor_id: DebtorId::new(debtor_id),
                 });
             }
         }

@@ -100,6 +100,21 @@ pub(crate) fn padded<T: Clone>(items: &[T]) -> impl Iterator<Item = T> + '_ {
     )
 }
 
+/// Appends `(…)` binding `values` padded to a few shapes (see [`padded`]): the list of
+/// an `IN`, which ignores the repeats.
+pub(crate) fn push_list<'a, DB, T>(q: &mut sqlx::QueryBuilder<'a, DB>, values: &[T])
+where
+    DB: sqlx::Database,
+    T: Clone + 'a + sqlx::Encode<'a, DB> + sqlx::Type<DB>,
+{
+    q.push("(");
+    let mut list = q.separated(", ");
+    for value in padded(values) {
+        list.push_bind(value);
+    }
+    list.push_unseparated(")");
+}
+
 /// Which database a store runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {

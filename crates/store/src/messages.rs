@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::{
     Backend, Result, Store, StoreError, consent::ledger_from, corrupt, from_ms, ms, on_pool,
-    on_write_pool, padded,
+    on_write_pool, padded, push_list,
 };
 
 /// Which way a text went.
@@ -295,12 +295,8 @@ macro_rules! touch_cases_in {
                     q.push_bind($now_ms)
                         .push(" WHERE +firm_id = ")
                         .push_bind(firm.get())
-                        .push(" AND id IN (");
-                    let mut ids = q.separated(", ");
-                    for id in $crate::padded(chunk) {
-                        ids.push_bind(id);
-                    }
-                    q.push(")");
+                        .push(" AND id IN ");
+                    $crate::push_list(&mut q, chunk);
                     q.build().execute(&mut *$tx).await?;
                 }
             }
@@ -817,13 +813,9 @@ impl Store {
             let mut stored: HashMap<String, i64> = HashMap::new();
             for chunk in distinct.chunks(CHUNK) {
                 let mut q = sqlx::QueryBuilder::new(
-                    "SELECT provider_id, id FROM messages WHERE provider_id IN (",
+                    "SELECT provider_id, id FROM messages WHERE provider_id IN ",
                 );
-                let mut list = q.separated(", ");
-                for id in padded(chunk) {
-                    list.push_bind(id);
-                }
-                q.push(")");
+                push_list(&mut q, chunk);
                 let rows: Vec<(String, i64)> = q.build_query_as().fetch_all(&mut *tx).await?;
                 stored.extend(rows);
             }

@@ -108,13 +108,8 @@ macro_rules! enqueue_inbound_notices_in {
                 q.push_bind($now_ms)
                     .push(", ")
                     .push_bind($now_ms)
-                    .push(" FROM messages WHERE id IN (");
-                let mut list = q.separated(", ");
-                // Padded with repeats, which `IN` ignores: a few statement shapes.
-                for id in $crate::padded(chunk) {
-                    list.push_bind(id);
-                }
-                q.push(")");
+                    .push(" FROM messages WHERE id IN ");
+                $crate::push_list(&mut q, chunk);
                 q.build().execute(&mut *$tx).await?;
             }
             Ok::<(), $crate::StoreError>(())

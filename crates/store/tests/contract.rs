@@ -13,10 +13,10 @@ use casewire_model::{
 use casewire_provider::{DeliveryStatus, ProviderMessageId};
 use casewire_scheduler::{PlannedReminder, ReminderKey, ReminderSource};
 use casewire_store::{
-    ApiKeyHash, EmailJob, EmailOutcome, FinishedReminder, FirmSettings, InboundInsert,
-    MessageStatus, NewCase, NewDebtor, NewFirm, NewInbound, NewOutbound, NewPhone, ReminderOutcome,
-    ReminderRecord, ReminderState, ReminderWave, SendAnswer, SentBy, Start, StartingReminder,
-    StatusApplied, Store, StoreError,
+    ApiKeyHash, ClaimedReminder, EmailJob, EmailOutcome, FinishedReminder, FirmSettings,
+    InboundInsert, MessageStatus, NewCase, NewDebtor, NewFirm, NewInbound, NewOutbound, NewPhone,
+    ReminderOutcome, ReminderRecord, ReminderState, ReminderWave, SendAnswer, SentBy, Start,
+    StartingReminder, StatusApplied, Store, StoreError,
 };
 use chrono::{DateTime, TimeZone, Utc};
 
@@ -153,6 +153,24 @@ fn planned(
         body: body.into(),
         event_starts_at: event.starts_at,
     }
+}
+
+/// Stores `plan` for the case at 9:00 and claims what is due at 10:00 as `w1`, with a
+/// one-minute lease.
+async fn claimed_at_ten(
+    store: &Store,
+    firm_id: FirmId,
+    case_id: CaseId,
+    plan: &[PlannedReminder],
+) -> Vec<ClaimedReminder> {
+    store
+        .sync_case_reminders(firm_id, case_id, plan, |_| Some("x"), t(9, 0))
+        .await
+        .unwrap();
+    store
+        .claim_due_reminders("w1", t(10, 0), Duration::from_secs(60), 10)
+        .await
+        .unwrap()
 }
 
 fn pid(s: &str) -> ProviderMessageId {
@@ -826,15 +844,8 @@ async fn a_claim_is_renewed_only_by_its_holder_while_its_lease_holds(store: &Sto
     let case_id = case(store, firm_id).await;
     let e = event(store, firm_id, case_id).await;
     let plan = [planned(1, &e, "312-555-0101", t(10, 0), "A")];
-    store
-        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("x"), t(9, 0))
-        .await
-        .unwrap();
     let lease = Duration::from_secs(60);
-    let claimed = store
-        .claim_due_reminders("w1", t(10, 0), lease, 10)
-        .await
-        .unwrap();
+    let claimed = claimed_at_ten(store, firm_id, case_id, &plan).await;
     let from = number("312-555-0100");
     let starts = |owner: &'static str, at| {
         let (store, reminder, from) = (store.clone(), claimed[0].clone(), from.clone());
@@ -906,14 +917,7 @@ async fn a_wave_records_answers_finishes_and_starts_in_one_step(store: &Store) {
         planned(2, &e, "312-555-0102", t(10, 0), "B"),
         planned(3, &e, "312-555-0101", t(10, 0), "C"),
     ];
-    store
-        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("x"), t(9, 0))
-        .await
-        .unwrap();
-    let claimed = store
-        .claim_due_reminders("w1", t(10, 0), Duration::from_secs(60), 10)
-        .await
-        .unwrap();
+    let claimed = claimed_at_ten(store, firm_id, case_id, &plan).await;
     assert_eq!(claimed.len(), 3);
     let from = number("312-555-0100");
     let [r1, r2, r3] = [&claimed[0], &claimed[1], &claimed[2]];
@@ -1481,14 +1485,7 @@ async fn an_opt_out_after_the_checks_still_stops_the_send(store: &Store) {
         planned(1, &e, "312-555-0101", t(10, 0), "A"),
         planned(2, &e, "312-555-0102", t(10, 0), "B"),
     ];
-    store
-        .sync_case_reminders(firm_id, case_id, &plan, |_| Some("x"), t(9, 0))
-        .await
-        .unwrap();
-    let claimed = store
-        .claim_due_reminders("w1", t(10, 0), Duration::from_secs(60), 10)
-        .await
-        .unwrap();
+    let claimed = claimed_at_ten(store, firm_id, case_id, &plan).await;
     // Maria texts STOP after the worker's checks, before its step commits.
     let maria = number("312-555-0101");
     let stop = ConsentChange {
