@@ -186,7 +186,7 @@ async fn serve(
                 public_url: config.public_url(),
             })
         });
-    let ingest = Ingest::start(app.clone(), ReplyDelivery::Response, 256)
+    let ingest = Ingest::start(app.clone(), ReplyDelivery::Response, 512)
         .context("starting the inbound pipeline")?;
     let ingest_stopped = ingest.stopped();
     let state = AppState {

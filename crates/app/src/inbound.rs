@@ -9,7 +9,9 @@ use std::{collections::HashMap, sync::Arc};
 
 use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber};
 use casewire_provider::{InboundMessage, KeywordHint};
-use casewire_store::{FirmRecord, InboundInsert, NewInbound, NewOutbound, ReplyMatch, SentBy};
+use casewire_store::{
+    FirmRecord, InboundConnection, InboundInsert, NewInbound, NewOutbound, ReplyMatch, SentBy,
+};
 
 use crate::{App, AppError, Result};
 
@@ -122,6 +124,34 @@ pub(crate) struct PreparedBatch {
     now: chrono::DateTime<chrono::Utc>,
 }
 
+impl PreparedBatch {
+    /// What the store writes: each text that was matched to a firm, in order.
+    fn writes(&self) -> Vec<(FirmId, NewInbound<'_>)> {
+        self.messages
+            .iter()
+            .zip(&self.prepared)
+            .filter_map(|(message, p)| match p {
+                Ok(Some(p)) => Some((
+                    p.firm,
+                    NewInbound {
+                        provider_id: &message.provider_id,
+                        from: &message.from,
+                        to: &message.to,
+                        body: &message.body,
+                        media_json: p.media_json.as_deref(),
+                        case_id: p.matched.map(|(c, _)| c),
+                        debtor_id: p.matched.map(|(_, d)| d),
+                        note: p.note.as_deref(),
+                        consent: p.change.clone(),
+                        notify: true,
+                    },
+                )),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
 /// Firm look-ups shared by the texts of one batch.
 #[derive(Default)]
 struct FirmCache {
@@ -153,8 +183,8 @@ impl App {
         messages: &[InboundMessage],
         delivery: ReplyDelivery,
     ) -> Result<Vec<Result<InboundOutcome>>> {
-        let batch = self.prepare_inbound_batch(messages.to_vec()).await?;
-        self.commit_inbound_batch(batch, delivery).await
+        let batch = self.prepare_inbound_batch(messages.to_vec(), None).await?;
+        self.commit_inbound_batch(batch, delivery, None).await
     }
 
     /// The read half of a batch: matches every text to its firm and case, classifies it
@@ -163,6 +193,7 @@ impl App {
     pub(crate) async fn prepare_inbound_batch(
         &self,
         messages: Vec<InboundMessage>,
+        mut direct: Option<&mut InboundConnection>,
     ) -> Result<PreparedBatch> {
         let now = self.now();
         let mut cache = FirmCache::default();
@@ -178,7 +209,11 @@ impl App {
         }
         let mut matches: HashMap<(FirmId, PhoneNumber), Vec<ReplyMatch>> = HashMap::new();
         for (firm, numbers) in senders {
-            for (number, found) in self.store.reply_matches_many(firm, &numbers).await? {
+            let found = match direct.as_deref_mut() {
+                Some(direct) => direct.reply_matches(firm, &numbers)?,
+                None => self.store.reply_matches_many(firm, &numbers).await?,
+            };
+            for (number, found) in found {
                 matches.insert((firm, number), found);
             }
         }
@@ -197,48 +232,22 @@ impl App {
     }
 
     /// The write half of a batch: one transaction for every text, then replies and
-    /// re-planning.
+    /// re-planning. With `direct` (SQLite), the texts that change no consent are written
+    /// through that connection, blocking this thread, and the rest through the store as
+    /// usual.
     pub(crate) async fn commit_inbound_batch(
         &self,
         batch: PreparedBatch,
         delivery: ReplyDelivery,
+        direct: Option<&mut InboundConnection>,
     ) -> Result<Vec<Result<InboundOutcome>>> {
+        let (batch, stored) = self.store_inbound_batch(batch, direct).await?;
         let PreparedBatch {
             messages,
             prepared,
-            now,
+            now: _,
         } = batch;
-        let messages = &messages;
-        let writes: Vec<(FirmId, NewInbound<'_>)> = messages
-            .iter()
-            .zip(&prepared)
-            .filter_map(|(message, p)| match p {
-                Ok(Some(p)) => Some((
-                    p.firm,
-                    NewInbound {
-                        provider_id: &message.provider_id,
-                        from: &message.from,
-                        to: &message.to,
-                        body: &message.body,
-                        media_json: p.media_json.as_deref(),
-                        case_id: p.matched.map(|(c, _)| c),
-                        debtor_id: p.matched.map(|(_, d)| d),
-                        note: p.note.as_deref(),
-                        consent: p.change.clone(),
-                        notify: true,
-                    },
-                )),
-                _ => None,
-            })
-            .collect();
-        let mut stored = if writes.is_empty() {
-            Vec::new()
-        } else {
-            self.store.record_inbound_batch(&writes, now).await?
-        }
-        .into_iter();
-        drop(writes);
-
+        let mut stored = stored.into_iter();
         let mut outcomes = Vec::with_capacity(messages.len());
         for (message, prepared) in messages.iter().zip(prepared) {
             let outcome = match prepared {
@@ -249,13 +258,86 @@ impl App {
                 }
                 Ok(Some(p)) => match stored.next() {
                     None => Err(AppError::NotFound("stored message")),
-                    Some(Err(e)) => Err(e.into()),
+                    Some(Err(e)) => Err(e),
                     Some(Ok(inserted)) => self.after_inbound(message, p, inserted, delivery).await,
                 },
             };
             outcomes.push(outcome);
         }
         Ok(outcomes)
+    }
+
+    /// Writes a prepared batch: the stored result of each text that has one to write,
+    /// in order. The outer error means nothing of the batch was stored; with `direct`,
+    /// a failure to store the texts that change consent is theirs alone.
+    async fn store_inbound_batch(
+        &self,
+        batch: PreparedBatch,
+        direct: Option<&mut InboundConnection>,
+    ) -> Result<(PreparedBatch, Vec<Result<InboundInsert>>)> {
+        let Some(direct) = direct else {
+            let writes = batch.writes();
+            let stored = if writes.is_empty() {
+                Vec::new()
+            } else {
+                self.store.record_inbound_batch(&writes, batch.now).await?
+            };
+            drop(writes);
+            let stored = stored
+                .into_iter()
+                .map(|r| r.map_err(AppError::from))
+                .collect();
+            return Ok((batch, stored));
+        };
+        let writes = batch.writes();
+        let plain: Vec<_> = writes
+            .iter()
+            .filter(|(_, new)| new.consent.is_none())
+            .cloned()
+            .collect();
+        let mut plain = direct.record_batch(&plain, batch.now).await?.into_iter();
+        let consenting: Vec<_> = writes
+            .iter()
+            .filter(|(_, new)| new.consent.is_some())
+            .cloned()
+            .collect();
+        // The others are stored by now, so a failure here is theirs alone.
+        let consented: Vec<Result<InboundInsert>> = if consenting.is_empty() {
+            Vec::new()
+        } else {
+            match self
+                .store
+                .record_inbound_batch(&consenting, batch.now)
+                .await
+            {
+                Ok(results) => results
+                    .into_iter()
+                    .map(|r| r.map_err(AppError::from))
+                    .collect(),
+                Err(e) => {
+                    let reason = e.to_string();
+                    consenting
+                        .iter()
+                        .map(|_| Err(AppError::Unavailable(reason.clone())))
+                        .collect()
+                }
+            }
+        };
+        let mut consented = consented.into_iter();
+        let stored = writes
+            .iter()
+            .map(|(_, new)| {
+                let next = if new.consent.is_some() {
+                    consented.next()
+                } else {
+                    plain.next().map(Ok)
+                };
+                next.unwrap_or(Err(AppError::NotFound("stored message")))
+            })
+            .collect();
+        drop(consenting);
+        drop(writes);
+        Ok((batch, stored))
     }
 
     /// The read half: firm, case, classification, consent change, email. Writes

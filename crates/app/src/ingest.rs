@@ -2,26 +2,31 @@
 //! batches, each stored with one durable write, so that a `200` can mean "stored
 //! durably" without paying one disk flush per request.
 //!
-//! One stage takes whatever requests are waiting (up to `max_batch`) and reads what they
-//! need; a second stores each prepared batch in one transaction and answers each
-//! request, while the first is already reading the next batch. Under light load a
-//! batch is one request and nothing waits; under heavy load batches grow by themselves
-//! while the previous one is being written. The reader takes its next batch only once
-//! the writer has taken the previous one, so requests are not split into small batches
-//! that each pay a whole commit.
+//! Under light load a batch is one request and nothing waits; under heavy load batches
+//! grow by themselves: the requests that arrive while one batch is handled form the
+//! next.
 //!
-//! On SQLite the two stages run on a thread of their own. A batch is a chain of short
-//! round trips to SQLite's connection threads, and on the server's shared runtime each
-//! of them would wait in line behind hundreds of connection tasks while the batch holds
-//! the write lock; on its own thread the pipeline is woken as soon as the database
-//! answers. On PostgreSQL they run on the caller's runtime: a connection's socket
-//! belongs to the runtime that opened it, and the pool shares connections between the
-//! pipeline and everything else.
+//! On an SQLite file the pipeline runs on a thread of its own with a connection of its
+//! own ([`InboundConnection`]), in one stage: take whatever requests are waiting (up to
+//! `max_batch`), match their senders, store them in one transaction, answer each. The
+//! thread drives SQLite directly and blocks while the commit is flushed; with no
+//! hand-offs left, the cost of a batch is SQLite's own work, and most of that (the
+//! index pages a commit writes) falls per text as batches grow, which one stage lets
+//! them do: every waiting request joins the next batch instead of being split between
+//! a batch being read and one being written.
+//!
+//! Elsewhere (PostgreSQL, or an in-memory SQLite database) there are two stages on the
+//! caller's runtime: one takes the waiting requests and reads what they need, a second
+//! stores each prepared batch and answers, while the first is already reading the next.
+//! The reader takes its next batch only once the writer has taken the previous one, so
+//! requests are not split into small batches that each pay a whole commit. A
+//! PostgreSQL connection's socket belongs to the runtime that opened it, and the pool
+//! shares connections between the pipeline and everything else.
 
 use tokio::sync::{mpsc, oneshot, watch};
 
 use casewire_provider::InboundMessage;
-use casewire_store::Backend;
+use casewire_store::InboundConnection;
 
 use crate::{App, AppError, InboundOutcome, ReplyDelivery, Result, inbound::PreparedBatch};
 
@@ -49,29 +54,35 @@ impl IngestStopped {
 }
 
 impl Ingest {
-    /// Starts the pipeline: on SQLite on a thread of its own (`casewire-ingest`), on
-    /// PostgreSQL as a task of the current runtime. It stops when every handle is
-    /// dropped. Fails only when the thread or its runtime cannot be created.
+    /// Starts the pipeline: on an SQLite file on a thread of its own (`casewire-ingest`),
+    /// elsewhere as a task of the current runtime. It stops when every handle is
+    /// dropped. Fails only when the thread, its runtime or its SQLite connection cannot
+    /// be created.
     pub fn start(app: App, delivery: ReplyDelivery, max_batch: usize) -> std::io::Result<Ingest> {
         let max_batch = max_batch.max(1);
         let (jobs, rx) = mpsc::channel::<Job>(max_batch * 4);
         let (running_tx, running) = watch::channel(());
-        let backend = app.store().backend();
-        let pipeline = async move {
-            pipeline(app, delivery, max_batch, rx).await;
-            drop(running_tx);
-        };
-        match backend {
-            Backend::Sqlite => {
+        let direct = app
+            .store()
+            .inbound_connection()
+            .map_err(|e| std::io::Error::other(format!("opening the inbound connection: {e}")))?;
+        match direct {
+            Some(direct) => {
                 let runtime = tokio::runtime::Builder::new_current_thread()
                     .enable_all()
                     .build()?;
                 std::thread::Builder::new()
                     .name("casewire-ingest".into())
-                    .spawn(move || runtime.block_on(pipeline))?;
+                    .spawn(move || {
+                        runtime.block_on(one_stage(app, delivery, max_batch, rx, direct));
+                        drop(running_tx);
+                    })?;
             }
-            Backend::Postgres => {
-                tokio::spawn(pipeline);
+            None => {
+                tokio::spawn(async move {
+                    two_stages(app, delivery, max_batch, rx).await;
+                    drop(running_tx);
+                });
             }
         }
         Ok(Ingest { jobs, running })
@@ -94,8 +105,31 @@ impl Ingest {
     }
 }
 
-/// The two stages, until every handle is dropped.
-async fn pipeline(
+/// One stage on the pipeline's own thread and connection, until every handle is
+/// dropped.
+async fn one_stage(
+    app: App,
+    delivery: ReplyDelivery,
+    max_batch: usize,
+    mut jobs: mpsc::Receiver<Job>,
+    mut direct: InboundConnection,
+) {
+    let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
+    while jobs.recv_many(&mut batch, max_batch).await > 0 {
+        let (messages, answers): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+        let result = match app.prepare_inbound_batch(messages, Some(&mut direct)).await {
+            Ok(prepared) => {
+                app.commit_inbound_batch(prepared, delivery, Some(&mut direct))
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        answer(result, answers);
+    }
+}
+
+/// Two stages on the caller's runtime, until every handle is dropped.
+async fn two_stages(
     app: App,
     delivery: ReplyDelivery,
     max_batch: usize,
@@ -112,30 +146,36 @@ async fn pipeline(
                 break;
             }
             let (messages, answers): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
-            slot.send((reader.prepare_inbound_batch(messages).await, answers));
+            slot.send((reader.prepare_inbound_batch(messages, None).await, answers));
         }
     };
     let write = async move {
         while let Some((prepared, answers)) = ready_rx.recv().await {
             let result = match prepared {
-                Ok(batch) => app.commit_inbound_batch(batch, delivery).await,
+                Ok(batch) => app.commit_inbound_batch(batch, delivery, None).await,
                 Err(e) => Err(e),
             };
-            match result {
-                Ok(outcomes) => {
-                    for (answer, outcome) in answers.into_iter().zip(outcomes) {
-                        let _ = answer.send(outcome);
-                    }
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, size = answers.len(), "storing a batch of inbound texts failed");
-                    let reason = e.to_string();
-                    for answer in answers {
-                        let _ = answer.send(Err(AppError::Unavailable(reason.clone())));
-                    }
-                }
-            }
+            answer(result, answers);
         }
     };
     tokio::join!(read, write);
+}
+
+/// Answers each request of a batch with its outcome, or all of them with the batch's
+/// failure.
+fn answer(result: Result<Vec<Result<InboundOutcome>>>, answers: Vec<Answer>) {
+    match result {
+        Ok(outcomes) => {
+            for (answer, outcome) in answers.into_iter().zip(outcomes) {
+                let _ = answer.send(outcome);
+            }
+        }
+        Err(e) => {
+            tracing::error!(error = %e, size = answers.len(), "storing a batch of inbound texts failed");
+            let reason = e.to_string();
+            for answer in answers {
+                let _ = answer.send(Err(AppError::Unavailable(reason.clone())));
+            }
+        }
+    }
 }

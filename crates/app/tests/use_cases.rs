@@ -39,6 +39,7 @@ casewire_store::both_backends!(
     an_invalid_phone_number_changes_nothing,
     a_provider_opt_out_report_blocks_the_number,
     a_batch_of_replies_gives_each_its_own_outcome,
+    the_inbound_pipeline_gives_each_text_its_own_outcome,
 );
 
 /// Monday 2 March 2026, 15:00 UTC = 09:00 in Chicago.
@@ -881,6 +882,88 @@ async fn a_batch_of_replies_gives_each_its_own_outcome(store: &Store) {
     );
     let mailer = MemoryMailer::new();
     assert_eq!(w.app.deliver_emails_once(&mailer).await.unwrap().sent, 3);
+}
+
+/// The group-commit pipeline (on an SQLite file, its own thread and connection) gives
+/// each text what receiving it alone would, however the texts are batched.
+async fn the_inbound_pipeline_gives_each_text_its_own_outcome(store: &Store) {
+    let w = world(store).await;
+    let case = joint_case(&w).await;
+    let ingest = casewire_app::Ingest::start(w.app.clone(), ReplyDelivery::Response, 64).unwrap();
+    let stopped = ingest.stopped();
+    let hello = inbound(LUIS, "hello");
+    let mut stray = inbound(MARIA, "wrong firm");
+    stray.to = number("+13125550999");
+    let texts = [
+        inbound(MARIA, "STOP"),
+        hello.clone(),
+        hello,
+        stray,
+        inbound("+13125550177", "who is this"),
+        inbound(LUIS, "HELP"),
+    ];
+    let outcomes: Vec<InboundOutcome> =
+        futures_util::future::join_all(texts.iter().map(|t| ingest.submit(t.clone())))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect();
+    assert!(
+        matches!(&outcomes[0], InboundOutcome::Stored { reply: Some(_), case_id: Some(c), consent: Some(_), .. } if *c == case.id),
+        "{:?}",
+        outcomes[0]
+    );
+    let hellos = [&outcomes[1], &outcomes[2]];
+    let stored = hellos
+        .iter()
+        .filter(|o| matches!(o, InboundOutcome::Stored { reply: None, .. }))
+        .count();
+    let duplicates = hellos
+        .iter()
+        .filter(|o| matches!(o, InboundOutcome::Duplicate { .. }))
+        .count();
+    assert_eq!((stored, duplicates), (1, 1), "{hellos:?}");
+    assert!(matches!(&outcomes[3], InboundOutcome::UnknownNumber));
+    assert!(matches!(
+        &outcomes[4],
+        InboundOutcome::Stored { case_id: None, .. }
+    ));
+    assert!(
+        matches!(
+            &outcomes[5],
+            InboundOutcome::Stored {
+                reply: Some(_),
+                consent: None,
+                ..
+            }
+        ),
+        "HELP is answered: {:?}",
+        outcomes[5]
+    );
+    assert_eq!(
+        w.app
+            .store()
+            .consent_state(w.firm, &number(MARIA))
+            .await
+            .unwrap(),
+        ConsentState::OptedOut
+    );
+    drop(ingest);
+    stopped.wait().await;
+    let thread = w
+        .app
+        .store()
+        .thread(w.firm, case.id, None, 50)
+        .await
+        .unwrap();
+    let inbound_bodies: Vec<&str> = thread
+        .iter()
+        .filter(|m| m.direction == casewire_store::Direction::Inbound)
+        .map(|m| m.body.as_str())
+        .collect();
+    assert_eq!(inbound_bodies.len(), 3, "{inbound_bodies:?}");
+    let mailer = MemoryMailer::new();
+    assert_eq!(w.app.deliver_emails_once(&mailer).await.unwrap().sent, 4);
 }
 
 mod worker_loop {

@@ -21,6 +21,7 @@ mod cases;
 mod consent;
 mod events;
 mod firms;
+mod inbound_direct;
 mod messages;
 mod migrate;
 mod outbox;
@@ -43,6 +44,7 @@ use thiserror::Error;
 pub use cases::{CaseSummary, NewCase, NewDebtor, NewPhone, ReplyMatch};
 pub use consent::ConsentRecord;
 pub use firms::{ApiKeyHash, FirmRecord, NewFirm};
+pub use inbound_direct::InboundConnection;
 pub use messages::{
     Direction, InboundInsert, MessageRecord, MessageStatus, NewInbound, NewOutbound, SendAnswer,
     SentBy, StatusApplied,
@@ -151,6 +153,9 @@ pub struct Store {
 struct Writer {
     turn: Arc<tokio::sync::Mutex<()>>,
     pool: SqlitePool,
+    /// The database file, for connections of its own ([`Store::inbound_connection`]);
+    /// `None` for an in-memory database.
+    file: Option<std::path::PathBuf>,
 }
 
 /// What went wrong in the store.
@@ -179,6 +184,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(#[source] sqlx::Error),
+    /// The database failed, on a connection driven directly ([`InboundConnection`]).
+    #[error("database error: {0}")]
+    Sqlite(#[source] rusqlite::Error),
 }
 
 impl From<sqlx::Error> for StoreError {
@@ -240,9 +248,11 @@ impl Store {
                 // again and again under load are copied back to the database once.
                 .pragma("wal_autocheckpoint", "4000")
                 .pragma("temp_store", "memory")
-                // Pages are read from a mapping of the file rather than copied in by a
-                // system call each time a connection's cache was dropped (see `Writer`).
-                .pragma("mmap_size", "1073741824");
+                // No memory mapping: a connection that finds the database changed by
+                // another drops its mapping with its cache, and unmapping a large mapping
+                // on every read after every commit cost more than copying the few pages
+                // a read needs.
+                .pragma("mmap_size", "0");
             let pool = |connections: u32| {
                 SqlitePoolOptions::new()
                     .max_connections(connections)
@@ -255,6 +265,10 @@ impl Store {
             let writer = Writer {
                 turn: Arc::new(tokio::sync::Mutex::new(())),
                 pool: pool(1).await?,
+                file: inbound_direct::sqlite_file(
+                    connect.get_filename(),
+                    url.contains(":memory:") || url.contains("mode=memory"),
+                ),
             };
             return Ok(Store {
                 pool: Pool::Sqlite(pool(options.max_connections.max(1)).await?),

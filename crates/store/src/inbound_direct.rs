@@ -1,0 +1,248 @@
+//! The inbound pipeline's own connection to an SQLite file, driven directly by the
+//! pipeline's thread.
+//!
+//! Through sqlx, every statement is a round trip to the connection's own thread, and
+//! every row a statement returns crosses back on its own: for a batch of a few hundred
+//! texts, hundreds of thread switches, most of them while the batch holds the write
+//! lock. This connection is instead used by the thread that handles the batch, so
+//! matching the senders and storing the texts is a run of cached prepared statements and
+//! one commit, with no hand-off at all.
+//!
+//! It writes texts that change no consent: the rare ones that do go through
+//! [`Store::record_inbound_batch`], which applies each in a savepoint with its ledger
+//! entry and cancelled reminders.
+
+use std::{
+    collections::HashMap,
+    path::{Path, PathBuf},
+    sync::Arc,
+    time::Duration,
+};
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+
+use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber};
+
+use crate::{InboundInsert, NewInbound, ReplyMatch, Result, Store, StoreError, ms};
+
+/// A connection of its own to the store's SQLite file for matching and storing batches
+/// of inbound texts ([`Store::inbound_connection`]). Its statements run on the calling
+/// thread and block it, including [`InboundConnection::record_batch`]'s commit and its
+/// disk flush: use it from a thread of its own, never from a shared runtime's workers.
+pub struct InboundConnection {
+    conn: Connection,
+    turn: Arc<tokio::sync::Mutex<()>>,
+}
+
+impl std::fmt::Debug for InboundConnection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboundConnection").finish_non_exhaustive()
+    }
+}
+
+impl From<rusqlite::Error> for StoreError {
+    fn from(e: rusqlite::Error) -> Self {
+        match e {
+            rusqlite::Error::QueryReturnedNoRows => StoreError::NotFound,
+            e => StoreError::Sqlite(e),
+        }
+    }
+}
+
+/// Where a store's SQLite database lives, when it is a file another connection can open.
+pub(crate) fn sqlite_file(path: &Path, in_memory: bool) -> Option<PathBuf> {
+    (!in_memory && !path.as_os_str().is_empty() && path != Path::new(":memory:"))
+        .then(|| path.to_path_buf())
+}
+
+impl Store {
+    /// A connection of its own for matching and storing batches of inbound texts, on
+    /// SQLite with a database file; `None` on PostgreSQL or an in-memory SQLite database, where
+    /// [`Store::record_inbound_batch`] is the way. It takes the same turn to write as
+    /// this store's other writers, so the two never wait on SQLite's busy handler.
+    pub fn inbound_connection(&self) -> Result<Option<InboundConnection>> {
+        let Some(writer) = &self.writer else {
+            return Ok(None);
+        };
+        let Some(path) = &writer.file else {
+            return Ok(None);
+        };
+        let conn = Connection::open_with_flags(
+            path,
+            OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(Duration::from_secs(10))?;
+        // The same settings as the store's own connections (see `Store::connect`).
+        conn.execute_batch(
+            "PRAGMA journal_mode = WAL;
+             PRAGMA synchronous = FULL;
+             PRAGMA foreign_keys = ON;
+             PRAGMA cache_size = -65536;
+             PRAGMA wal_autocheckpoint = 4000;
+             PRAGMA temp_store = MEMORY;
+             PRAGMA mmap_size = 0;",
+        )?;
+        conn.set_prepared_statement_cache_capacity(16);
+        Ok(Some(InboundConnection {
+            conn,
+            turn: writer.turn.clone(),
+        }))
+    }
+}
+
+impl InboundConnection {
+    /// The firm's open cases on which each of `numbers` is a debtor's mobile number,
+    /// most recently active first, as [`Store::reply_matches_many`] reads them.
+    pub fn reply_matches(
+        &mut self,
+        firm: FirmId,
+        numbers: &[PhoneNumber],
+    ) -> Result<HashMap<PhoneNumber, Vec<ReplyMatch>>> {
+        // One read transaction for the whole batch, not one per number: each costs a
+        // round of locks on the shared WAL index.
+        let tx = self.conn.transaction()?;
+        let mut query = tx.prepare_cached(
+            "SELECT c.id, p.debtor_id
+             FROM phones p
+             JOIN cases c ON c.id = p.case_id
+             JOIN debtors d ON d.id = p.debtor_id
+             WHERE p.kind = 'mobile' AND c.status = 'open' AND p.firm_id = ?1 AND p.number = ?2
+             ORDER BY c.last_activity_ms DESC, c.id DESC, d.position",
+        )?;
+        let mut out: HashMap<PhoneNumber, Vec<ReplyMatch>> = HashMap::with_capacity(numbers.len());
+        for number in numbers {
+            if out.contains_key(number) {
+                continue;
+            }
+            let mut found: Vec<ReplyMatch> = Vec::new();
+            let mut rows = query.query(params![firm.get(), number.as_e164()])?;
+            while let Some(row) = rows.next()? {
+                let case_id = CaseId::new(row.get(0)?);
+                if found.iter().all(|m| m.case_id != case_id) {
+                    found.push(ReplyMatch {
+                        case_id,
+                        debtor_id: DebtorId::new(row.get(1)?),
+                    });
+                }
+            }
+            if !found.is_empty() {
+                out.insert(number.clone(), found);
+            }
+        }
+        drop(query);
+        tx.commit()?;
+        Ok(out)
+    }
+
+    /// Stores texts that change no consent in one transaction, as
+    /// [`Store::record_inbound_batch`] does: the first text of the batch with a provider
+    /// id is stored, any other with the same id, and any whose id was stored before, is
+    /// a duplicate of that message. Each stored text touches its case and queues its
+    /// notification when asked.
+    ///
+    /// Waits for this process's turn to write, then runs the transaction on the calling
+    /// thread, blocking it until the commit is durable.
+    ///
+    /// A text that changes consent is refused with [`StoreError::Conflict`] and nothing
+    /// of the batch is written: those belong to [`Store::record_inbound_batch`].
+    pub async fn record_batch(
+        &mut self,
+        items: &[(FirmId, NewInbound<'_>)],
+        now: DateTime<Utc>,
+    ) -> Result<Vec<InboundInsert>> {
+        if items.iter().any(|(_, new)| new.consent.is_some()) {
+            return Err(StoreError::Conflict(
+                "a text that changes consent is written through Store::record_inbound_batch",
+            ));
+        }
+        if items.is_empty() {
+            return Ok(Vec::new());
+        }
+        let now = ms(now);
+        let _turn = self.turn.clone().lock_owned().await;
+        self.write(items, now)
+    }
+
+    fn write(
+        &mut self,
+        items: &[(FirmId, NewInbound<'_>)],
+        now: i64,
+    ) -> Result<Vec<InboundInsert>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let mut out = Vec::with_capacity(items.len());
+        let mut touched: Vec<(FirmId, CaseId)> = Vec::new();
+        {
+            let mut existing =
+                tx.prepare_cached("SELECT id FROM messages WHERE provider_id = ?1")?;
+            let mut insert = tx.prepare_cached(
+                "INSERT INTO messages (firm_id, case_id, debtor_id, direction, from_number,
+                     to_number, body, media_json, status, provider_id, note, created_ms, updated_ms)
+                 VALUES (?1, ?2, ?3, 'inbound', ?4, ?5, ?6, ?7, 'received', ?8, ?9, ?10, ?10)",
+            )?;
+            let mut notify = tx.prepare_cached(
+                "INSERT INTO email_outbox (firm_id, message_id, state, attempts, due_ms, created_ms)
+                 VALUES (?1, ?2, 'pending', 0, ?3, ?3)",
+            )?;
+            // Provider ids seen so far: stored by this batch, or found stored before.
+            let mut seen: HashMap<&str, i64> = HashMap::with_capacity(items.len());
+            for (firm, new) in items {
+                let provider_id = new.provider_id.as_str();
+                // Looked up first rather than skipped by a conflict clause, which would
+                // use up an id on SQLite.
+                let earlier = match seen.get(provider_id) {
+                    Some(&id) => Some(id),
+                    None => existing
+                        .query_row([provider_id], |row| row.get(0))
+                        .optional()?,
+                };
+                if let Some(id) = earlier {
+                    seen.insert(provider_id, id);
+                    out.push(InboundInsert::Duplicate {
+                        id: MessageId::new(id),
+                    });
+                    continue;
+                }
+                insert.execute(params![
+                    firm.get(),
+                    new.case_id.map(CaseId::get),
+                    new.debtor_id.map(DebtorId::get),
+                    new.from.as_e164(),
+                    new.to.as_e164(),
+                    new.body,
+                    new.media_json,
+                    provider_id,
+                    new.note,
+                    now,
+                ])?;
+                let id = tx.last_insert_rowid();
+                seen.insert(provider_id, id);
+                if new.notify {
+                    notify.execute(params![firm.get(), id, now])?;
+                }
+                if let Some(case_id) = new.case_id {
+                    touched.push((*firm, case_id));
+                }
+                out.push(InboundInsert::Inserted {
+                    id: MessageId::new(id),
+                    consent: None,
+                    cancelled_reminders: 0,
+                });
+            }
+        }
+        touched.sort_unstable_by_key(|(firm, case)| (firm.get(), case.get()));
+        touched.dedup();
+        {
+            let mut touch = tx.prepare_cached(
+                "UPDATE cases SET last_activity_ms = ?1 WHERE +firm_id = ?2 AND id = ?3",
+            )?;
+            for (firm, case_id) in &touched {
+                touch.execute(params![now, firm.get(), case_id.get()])?;
+            }
+        }
+        tx.commit()?;
+        Ok(out)
+    }
+}
