@@ -143,6 +143,25 @@ async fn a_joint_case_is_texted_hears_replies_and_honours_stop_and_start() {
         "{results:?}"
     );
     assert_eq!(sent_to(&server, before), [ANA, LUIS]);
+
+    // Every reply went through the group-commit pipeline, which reports its batches.
+    let metrics = server.request(Method::GET, "/metrics", None, None).await;
+    let counter = |name: &str| -> u64 {
+        metrics
+            .body
+            .lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("no {name} in {}", metrics.body))
+    };
+    let (batches, batched) = (
+        counter("casewire_inbound_batches_total"),
+        counter("casewire_inbound_batched_total"),
+    );
+    assert!(batches >= 1 && batched >= batches, "{batches} / {batched}");
+    assert_eq!(
+        batched,
+        counter("casewire_inbound_received_total") + counter("casewire_inbound_duplicates_total")
+    );
 }
 
 #[tokio::test]

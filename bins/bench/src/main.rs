@@ -425,14 +425,21 @@ async fn ingest(database: &str, seconds: u64, connections: usize, clients: usize
         .text()
         .await
         .map(|t| serde_json::json!({ "metrics": t }))?;
-    let stored = r["metrics"]
-        .as_str()
-        .and_then(|t| {
-            t.lines()
-                .find_map(|l| l.strip_prefix("casewire_inbound_received_total "))
-        })
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .unwrap_or(0);
+    let counter = |name: &str| {
+        r["metrics"]
+            .as_str()
+            .and_then(|t| t.lines().find_map(|l| l.strip_prefix(name)))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    let stored = counter("casewire_inbound_received_total ");
+    let batches = counter("casewire_inbound_batches_total ");
+    if batches > 0 {
+        println!(
+            "mean batch: {:.0} texts ({batches} batches)",
+            counter("casewire_inbound_batched_total ") as f64 / batches as f64
+        );
+    }
     println!(
         "texts stored (server counter): {stored}; acknowledged: {}",
         measured.requests

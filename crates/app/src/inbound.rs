@@ -200,7 +200,10 @@ impl App {
         // The reads of the whole batch: each firm once, each firm's senders in one query.
         let mut senders: HashMap<FirmId, Vec<PhoneNumber>> = HashMap::new();
         for message in &messages {
-            if let Some(firm) = self.firm_for_number(&message.to, &mut cache).await? {
+            if let Some(firm) = self
+                .firm_for_number(&message.to, &mut cache, direct.as_deref_mut())
+                .await?
+            {
                 let list = senders.entry(firm).or_default();
                 if !list.contains(&message.from) {
                     list.push(message.from.clone());
@@ -220,7 +223,7 @@ impl App {
         let mut prepared: Vec<Result<Option<Prepared>>> = Vec::with_capacity(messages.len());
         for message in &messages {
             prepared.push(
-                self.prepare_inbound(message, now, &mut cache, &matches)
+                self.prepare_inbound(message, now, &mut cache, &matches, direct.as_deref_mut())
                     .await,
             );
         }
@@ -346,11 +349,15 @@ impl App {
         &self,
         number: &PhoneNumber,
         cache: &mut FirmCache,
+        direct: Option<&mut InboundConnection>,
     ) -> Result<Option<FirmId>> {
         if let Some(f) = cache.by_number.get(number) {
             return Ok(*f);
         }
-        let f = self.store.firm_by_number(number).await?;
+        let f = match direct {
+            Some(direct) => direct.firm_by_number(number)?,
+            None => self.store.firm_by_number(number).await?,
+        };
         cache.by_number.insert(number.clone(), f);
         Ok(f)
     }
@@ -361,14 +368,22 @@ impl App {
         now: chrono::DateTime<chrono::Utc>,
         cache: &mut FirmCache,
         matches: &HashMap<(FirmId, PhoneNumber), Vec<ReplyMatch>>,
+        mut direct: Option<&mut InboundConnection>,
     ) -> Result<Option<Prepared>> {
-        let Some(firm) = self.firm_for_number(&message.to, cache).await? else {
+        let Some(firm) = self
+            .firm_for_number(&message.to, cache, direct.as_deref_mut())
+            .await?
+        else {
             return Ok(None);
         };
         let (record, classifier) = match cache.firms.get(&firm) {
             Some(entry) => entry.clone(),
             None => {
-                let record = Arc::new(self.firm(firm).await?);
+                let record = match direct {
+                    Some(direct) => direct.firm(firm).map_err(crate::error::not_found("firm"))?,
+                    None => self.firm(firm).await?,
+                };
+                let record = Arc::new(record);
                 let classifier = Arc::new(Classifier::new(record.settings.keywords.clone()));
                 cache
                     .firms

@@ -23,6 +23,11 @@
 //! PostgreSQL connection's socket belongs to the runtime that opened it, and the pool
 //! shares connections between the pipeline and everything else.
 
+use std::sync::{
+    Arc,
+    atomic::{AtomicU64, Ordering},
+};
+
 use tokio::sync::{mpsc, oneshot, watch};
 
 use casewire_provider::InboundMessage;
@@ -38,6 +43,31 @@ type Job = (InboundMessage, Answer);
 pub struct Ingest {
     jobs: mpsc::Sender<Job>,
     running: watch::Receiver<()>,
+    counts: Arc<Counts>,
+}
+
+/// How many batches the pipeline has handled, and how many texts they held.
+#[derive(Debug, Default)]
+struct Counts {
+    batches: AtomicU64,
+    texts: AtomicU64,
+}
+
+impl Counts {
+    fn batch(&self, texts: usize) {
+        self.batches.fetch_add(1, Ordering::Relaxed);
+        self.texts.fetch_add(texts as u64, Ordering::Relaxed);
+    }
+}
+
+/// What the pipeline has done so far: `texts / batches` is the mean batch size, which
+/// grows with load.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IngestCounts {
+    /// Batches handled (each one transaction on the happy path).
+    pub batches: u64,
+    /// Requests those batches held.
+    pub texts: u64,
 }
 
 /// Resolves, through [`IngestStopped::wait`], once the pipeline has stopped: every [`Ingest`]
@@ -62,6 +92,8 @@ impl Ingest {
         let max_batch = max_batch.max(1);
         let (jobs, rx) = mpsc::channel::<Job>(max_batch * 4);
         let (running_tx, running) = watch::channel(());
+        let counts = Arc::new(Counts::default());
+        let counted = counts.clone();
         let direct = app
             .store()
             .inbound_connection()
@@ -74,18 +106,30 @@ impl Ingest {
                 std::thread::Builder::new()
                     .name("casewire-ingest".into())
                     .spawn(move || {
-                        runtime.block_on(one_stage(app, delivery, max_batch, rx, direct));
+                        runtime.block_on(one_stage(app, delivery, max_batch, rx, direct, &counted));
                         drop(running_tx);
                     })?;
             }
             None => {
                 tokio::spawn(async move {
-                    two_stages(app, delivery, max_batch, rx).await;
+                    two_stages(app, delivery, max_batch, rx, &counted).await;
                     drop(running_tx);
                 });
             }
         }
-        Ok(Ingest { jobs, running })
+        Ok(Ingest {
+            jobs,
+            running,
+            counts,
+        })
+    }
+
+    /// Batches and texts handled so far.
+    pub fn counts(&self) -> IngestCounts {
+        IngestCounts {
+            batches: self.counts.batches.load(Ordering::Relaxed),
+            texts: self.counts.texts.load(Ordering::Relaxed),
+        }
     }
 
     /// A handle that waits for the pipeline to stop (see [`IngestStopped`]).
@@ -113,9 +157,11 @@ async fn one_stage(
     max_batch: usize,
     mut jobs: mpsc::Receiver<Job>,
     mut direct: InboundConnection,
+    counts: &Counts,
 ) {
     let mut batch: Vec<Job> = Vec::with_capacity(max_batch);
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
+        counts.batch(batch.len());
         let (messages, answers): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
         let result = match app.prepare_inbound_batch(messages, Some(&mut direct)).await {
             Ok(prepared) => {
@@ -134,6 +180,7 @@ async fn two_stages(
     delivery: ReplyDelivery,
     max_batch: usize,
     mut jobs: mpsc::Receiver<Job>,
+    counts: &Counts,
 ) {
     let (ready_tx, mut ready_rx) = mpsc::channel::<(Result<PreparedBatch>, Vec<Answer>)>(1);
     let reader = app.clone();
@@ -145,6 +192,7 @@ async fn two_stages(
             if jobs.recv_many(&mut batch, max_batch).await == 0 {
                 break;
             }
+            counts.batch(batch.len());
             let (messages, answers): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
             slot.send((reader.prepare_inbound_batch(messages, None).await, answers));
         }

@@ -35,7 +35,7 @@ pub use emails::EmailRun;
 pub use error::{AppError, Result};
 pub use firms::{ApiKey, FirmInput, FirmPatch, TextingNumberInput};
 pub use inbound::{InboundOutcome, ReplyDelivery};
-pub use ingest::{Ingest, IngestStopped};
+pub use ingest::{Ingest, IngestCounts, IngestStopped};
 pub use planning::{EventInput, EventPatch, RecipeInput};
 pub use reminders::{ReminderPolicy, ReminderRun};
 pub use send::{RecipientOutcome, RecipientResult, SendOutcome, SendRequest, Sender};

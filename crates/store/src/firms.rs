@@ -41,27 +41,27 @@ pub struct NewFirm {
 pub struct ApiKeyHash(pub String);
 
 #[derive(sqlx::FromRow)]
-struct FirmRow {
-    id: i64,
-    name: String,
-    time_zone: String,
-    region: String,
-    notification_email: String,
-    settings_json: String,
+pub(crate) struct FirmRow {
+    pub(crate) id: i64,
+    pub(crate) name: String,
+    pub(crate) time_zone: String,
+    pub(crate) region: String,
+    pub(crate) notification_email: String,
+    pub(crate) settings_json: String,
 }
 
 #[derive(sqlx::FromRow)]
-struct NumberRow {
-    number: String,
-    class: String,
-    rate: f64,
+pub(crate) struct NumberRow {
+    pub(crate) number: String,
+    pub(crate) class: String,
+    pub(crate) rate: f64,
 }
 
 fn settings_json(settings: &FirmSettings) -> Result<String> {
     serde_json::to_string(settings).map_err(|e| corrupt("firms", "settings_json", e))
 }
 
-fn build(row: FirmRow, numbers: Vec<NumberRow>) -> Result<FirmRecord> {
+pub(crate) fn build(row: FirmRow, numbers: Vec<NumberRow>) -> Result<FirmRecord> {
     let tz: Tz = row
         .time_zone
         .parse()

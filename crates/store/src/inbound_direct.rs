@@ -24,7 +24,11 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 
 use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber};
 
-use crate::{InboundInsert, NewInbound, ReplyMatch, Result, Store, StoreError, ms};
+use crate::{
+    FirmRecord, InboundInsert, NewInbound, ReplyMatch, Result, Store, StoreError,
+    firms::{FirmRow, NumberRow, build},
+    ms,
+};
 
 /// A connection of its own to the store's SQLite file for matching and storing batches
 /// of inbound texts ([`Store::inbound_connection`]). Its statements run on the calling
@@ -92,6 +96,50 @@ impl Store {
 }
 
 impl InboundConnection {
+    /// The firm that texts from `number`, as [`Store::firm_by_number`] reads it.
+    pub fn firm_by_number(&mut self, number: &PhoneNumber) -> Result<Option<FirmId>> {
+        let id: Option<i64> = self
+            .conn
+            .prepare_cached("SELECT firm_id FROM firm_numbers WHERE number = ?1")?
+            .query_row([number.as_e164()], |row| row.get(0))
+            .optional()?;
+        Ok(id.map(FirmId::new))
+    }
+
+    /// A firm with its texting numbers and settings, as [`Store::firm`] reads it.
+    pub fn firm(&mut self, firm: FirmId) -> Result<FirmRecord> {
+        let tx = self.conn.transaction()?;
+        let row = tx
+            .prepare_cached(
+                "SELECT id, name, time_zone, region, notification_email, settings_json
+                 FROM firms WHERE id = ?1",
+            )?
+            .query_row([firm.get()], |row| {
+                Ok(FirmRow {
+                    id: row.get(0)?,
+                    name: row.get(1)?,
+                    time_zone: row.get(2)?,
+                    region: row.get(3)?,
+                    notification_email: row.get(4)?,
+                    settings_json: row.get(5)?,
+                })
+            })?;
+        let numbers = tx
+            .prepare_cached(
+                "SELECT number, class, rate FROM firm_numbers WHERE firm_id = ?1 ORDER BY position",
+            )?
+            .query_map([firm.get()], |row| {
+                Ok(NumberRow {
+                    number: row.get(0)?,
+                    class: row.get(1)?,
+                    rate: row.get(2)?,
+                })
+            })?
+            .collect::<rusqlite::Result<Vec<_>>>()?;
+        tx.commit()?;
+        build(row, numbers)
+    }
+
     /// The firm's open cases on which each of `numbers` is a debtor's mobile number,
     /// most recently active first, as [`Store::reply_matches_many`] reads them.
     pub fn reply_matches(

@@ -328,6 +328,32 @@ async fn senders_are_matched_as_the_store_matches_them() {
 }
 
 #[tokio::test]
+async fn firms_are_read_as_the_store_reads_them() {
+    let (db, firm, _) = seeded().await;
+    let mut conn = direct(&db.store);
+    for n in [FIRM_NUMBER, MARIA, STRANGER] {
+        assert_eq!(
+            conn.firm_by_number(&number(n)).unwrap(),
+            db.store.firm_by_number(&number(n)).await.unwrap(),
+            "{n}"
+        );
+    }
+    assert_eq!(
+        conn.firm_by_number(&number(FIRM_NUMBER)).unwrap(),
+        Some(firm)
+    );
+    let got = conn.firm(firm).unwrap();
+    let expected = db.store.firm(firm).await.unwrap();
+    assert_eq!(format!("{got:?}"), format!("{expected:?}"));
+    assert!(matches!(
+        conn.firm(FirmId::new(firm.get() + 1)),
+        Err(StoreError::NotFound)
+    ));
+    drop(conn);
+    db.finish().await;
+}
+
+#[tokio::test]
 async fn an_in_memory_database_has_no_direct_connection() {
     let store = Store::open(&casewire_store::StoreOptions::new("sqlite::memory:"))
         .await
