@@ -145,10 +145,11 @@ pub struct Store {
 /// SQLite's hot writer. The hot write paths of one process (inbound batches, reminder
 /// claims and waves) take turns here, so they queue for SQLite's single writer lock on
 /// this lock instead of in SQLite's busy handler, which sleeps between tries (other
-/// processes on the file still meet the busy handler). They write through one
-/// connection of their own: SQLite drops a connection's page cache whenever another
-/// connection has written since its last transaction, so the connection that does all
-/// the hot writes keeps the pages they touch in memory.
+/// processes on the file still meet the busy handler). Those that go through sqlx
+/// write through one connection of their own: SQLite drops a connection's page cache
+/// whenever another connection has written since its last transaction, so the
+/// connection that does the hot writes keeps the pages they touch in memory. The
+/// inbound pipeline's [`InboundConnection`] takes the same turn.
 #[derive(Clone, Debug)]
 struct Writer {
     turn: Arc<tokio::sync::Mutex<()>>,
