@@ -347,7 +347,8 @@ async fn ingest(database: &str, seconds: u64, connections: usize, clients: usize
     // Each request's body and signature, built before the run as a replayed capture
     // would be, so that what is measured is the server's work rather than the load
     // generator's (the server still checks every signature). Enough for 50,000
-    // requests a second; past that, requests are built as they are sent.
+    // requests a second, up to a million; past that, requests are built as they are
+    // sent.
     let signed = {
         let url = url.clone();
         move |n: u64| {
@@ -367,8 +368,11 @@ async fn ingest(database: &str, seconds: u64, connections: usize, clients: usize
             (serde_urlencoded_body(&params), signature)
         }
     };
-    let prepared: Arc<Vec<(String, String)>> =
-        Arc::new((0..seconds * 50_000).map(&signed).collect());
+    let prepared: Arc<Vec<(String, String)>> = Arc::new(
+        (0..(seconds * 50_000).min(1_000_000))
+            .map(&signed)
+            .collect(),
+    );
     let webhook = {
         let url = url.clone();
         move |c: &reqwest::Client, n: u64| {

@@ -318,6 +318,7 @@ impl App {
                     .map(|r| r.map_err(AppError::from))
                     .collect(),
                 Err(e) => {
+                    tracing::error!(error = %e, size = consenting.len(), "storing the consent changes of a batch of inbound texts failed");
                     let reason = e.to_string();
                     consenting
                         .iter()

@@ -8,12 +8,14 @@
 //!
 //! On an SQLite file the pipeline runs on a thread of its own with a connection of its
 //! own ([`InboundConnection`]), in one stage: take whatever requests are waiting (up to
-//! `max_batch`), match their senders, store them in one transaction, answer each. The
+//! `max_batch`), match their senders, store them, answer each. The
 //! thread drives SQLite directly and blocks while the commit is flushed; with no
 //! hand-offs left, the cost of a batch is SQLite's own work, and most of that (the
 //! index pages a commit writes) falls per text as batches grow, which one stage lets
 //! them do: every waiting request joins the next batch instead of being split between
-//! a batch being read and one being written.
+//! a batch being read and one being written. A batch is one transaction, or two when it
+//! holds texts that change consent: those follow in a second transaction through the
+//! store, after the others are durable.
 //!
 //! Elsewhere (PostgreSQL, or an in-memory SQLite database) there are two stages on the
 //! caller's runtime: one takes the waiting requests and reads what they need, a second
@@ -64,7 +66,7 @@ impl Counts {
 /// grows with load.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct IngestCounts {
-    /// Batches handled (each one transaction on the happy path).
+    /// Batches handled (failed ones included).
     pub batches: u64,
     /// Requests those batches held.
     pub texts: u64,
@@ -163,6 +165,9 @@ async fn one_stage(
     while jobs.recv_many(&mut batch, max_batch).await > 0 {
         counts.batch(batch.len());
         let (messages, answers): (Vec<_>, Vec<_>) = batch.drain(..).unzip();
+        // The batch's own statements block this thread; let the runtime's other tasks
+        // (sqlx returning a connection to its pool, say) run between batches.
+        tokio::task::yield_now().await;
         let result = match app.prepare_inbound_batch(messages, Some(&mut direct)).await {
             Ok(prepared) => {
                 app.commit_inbound_batch(prepared, delivery, Some(&mut direct))

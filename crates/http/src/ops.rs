@@ -55,7 +55,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
         let counts = ingest.counts();
         let _ = writeln!(
             text,
-            "# HELP casewire_inbound_batches_total Batches of inbound texts stored together (one transaction each).\n# TYPE casewire_inbound_batches_total counter\ncasewire_inbound_batches_total {}\n# HELP casewire_inbound_batched_total Inbound webhook requests those batches held.\n# TYPE casewire_inbound_batched_total counter\ncasewire_inbound_batched_total {}",
+            "# HELP casewire_inbound_batches_total Batches of inbound texts handled together.\n# TYPE casewire_inbound_batches_total counter\ncasewire_inbound_batches_total {}\n# HELP casewire_inbound_batched_total Inbound webhook requests those batches held.\n# TYPE casewire_inbound_batched_total counter\ncasewire_inbound_batched_total {}",
             counts.batches, counts.texts
         );
     }

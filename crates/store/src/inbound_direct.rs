@@ -64,7 +64,9 @@ impl Store {
     /// A connection of its own for matching and storing batches of inbound texts, on
     /// SQLite with a database file; `None` on PostgreSQL or an in-memory SQLite database, where
     /// [`Store::record_inbound_batch`] is the way. It takes the same turn to write as
-    /// this store's other writers, so the two never wait on SQLite's busy handler.
+    /// this store's hot writer, so the two queue on that turn rather than in SQLite's
+    /// busy handler; other writers (the rest of the pool, other processes) can still
+    /// make it wait there, up to the same 10 s busy timeout.
     pub fn inbound_connection(&self) -> Result<Option<InboundConnection>> {
         let Some(writer) = &self.writer else {
             return Ok(None);

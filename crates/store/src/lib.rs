@@ -146,10 +146,11 @@ pub struct Store {
 /// claims and waves) take turns here, so they queue for SQLite's single writer lock on
 /// this lock instead of in SQLite's busy handler, which sleeps between tries (other
 /// processes on the file still meet the busy handler). Those that go through sqlx
-/// write through one connection of their own: SQLite drops a connection's page cache
-/// whenever another connection has written since its last transaction, so the
-/// connection that does the hot writes keeps the pages they touch in memory. The
-/// inbound pipeline's [`InboundConnection`] takes the same turn.
+/// write through one connection of their own, so that SQLite, which drops a
+/// connection's page cache whenever another connection has written since its last
+/// transaction, keeps the pages they touch in memory between their writes. The inbound
+/// pipeline's [`InboundConnection`] takes the same turn; under inbound load, its commits
+/// drop this connection's cache, and the reverse.
 #[derive(Clone, Debug)]
 struct Writer {
     turn: Arc<tokio::sync::Mutex<()>>,

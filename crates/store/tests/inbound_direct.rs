@@ -111,6 +111,8 @@ struct Text {
     from: &'static str,
     on_case: Option<usize>,
     notify: bool,
+    /// With a staff note and media.
+    extras: bool,
 }
 
 fn batch<'a>(
@@ -132,10 +134,12 @@ fn batch<'a>(
                     from,
                     to,
                     body: "See you Tuesday",
-                    media_json: None,
+                    media_json: text.extras.then_some(
+                        r#"[{"url":"https://api.twilio.com/m/1","content_type":"image/jpeg"}]"#,
+                    ),
                     case_id: text.on_case.map(|i| cases[i]),
                     debtor_id: None,
-                    note: None,
+                    note: text.extras.then_some("Possible opt-out."),
                     consent: None,
                     notify: text.notify,
                 },
@@ -150,11 +154,11 @@ async fn contents(store: &Store, firm: FirmId, cases: [CaseId; 2]) -> Vec<String
     let mut out = Vec::new();
     for case in cases {
         for m in store.thread(firm, case, None, 500).await.unwrap() {
-            out.push(format!("{case:?} {:?} {:?}", m.id, m.provider_id));
+            out.push(format!("{case:?} {m:?}"));
         }
     }
     for m in store.unmatched(firm, None, 500).await.unwrap() {
-        out.push(format!("unmatched {:?} {:?}", m.id, m.provider_id));
+        out.push(format!("unmatched {m:?}"));
     }
     let emails = store
         .claim_due_emails("check", t(23, 0), Duration::from_secs(60), 500)
@@ -219,6 +223,7 @@ async fn repeats_in_a_batch_and_of_earlier_batches_are_duplicates_of_the_first()
         from,
         on_case,
         notify,
+        extras: sid % 2 == 0,
     };
     same_as_the_store(vec![
         vec![
@@ -246,12 +251,14 @@ async fn a_text_that_changes_consent_is_refused_and_nothing_is_written() {
             from: MARIA,
             on_case: Some(0),
             notify: true,
+            extras: false,
         },
         Text {
             sid: 2,
             from: MARIA,
             on_case: Some(0),
             notify: true,
+            extras: false,
         },
     ];
     let mut items = batch(firm, cases, &texts, &sids, &phones);
@@ -310,6 +317,7 @@ async fn senders_are_matched_as_the_store_matches_them() {
         from: MARIA,
         on_case: Some(0),
         notify: false,
+        extras: false,
     }];
     conn.record_batch(&batch(firm, cases, &texts, &sids, &phones), t(11, 0))
         .await
@@ -372,6 +380,7 @@ async fn a_notification_refers_to_its_message() {
         from: LUIS,
         on_case: Some(1),
         notify: true,
+        extras: true,
     }];
     let stored = conn
         .record_batch(&batch(firm, cases, &texts, &sids, &phones), t(9, 0))
@@ -399,12 +408,14 @@ fn text() -> impl Strategy<Value = Text> {
         prop_oneof![Just(MARIA), Just(LUIS)],
         prop_oneof![Just(None), Just(Some(0)), Just(Some(1))],
         any::<bool>(),
+        any::<bool>(),
     )
-        .prop_map(|(sid, from, on_case, notify)| Text {
+        .prop_map(|(sid, from, on_case, notify, extras)| Text {
             sid,
             from,
             on_case,
             notify,
+            extras,
         })
 }
 
