@@ -244,7 +244,7 @@ impl App {
         delivery: ReplyDelivery,
         direct: Option<&mut InboundConnection>,
     ) -> Result<Vec<Result<InboundOutcome>>> {
-        let (batch, stored) = self.store_inbound_batch(batch, direct).await?;
+        let stored = self.store_inbound_batch(&batch, direct).await?;
         let PreparedBatch {
             messages,
             prepared,
@@ -275,35 +275,26 @@ impl App {
     /// a failure to store the texts that change consent is theirs alone.
     async fn store_inbound_batch(
         &self,
-        batch: PreparedBatch,
+        batch: &PreparedBatch,
         direct: Option<&mut InboundConnection>,
-    ) -> Result<(PreparedBatch, Vec<Result<InboundInsert>>)> {
+    ) -> Result<Vec<Result<InboundInsert>>> {
+        let writes = batch.writes();
         let Some(direct) = direct else {
-            let writes = batch.writes();
             let stored = if writes.is_empty() {
                 Vec::new()
             } else {
                 self.store.record_inbound_batch(&writes, batch.now).await?
             };
-            drop(writes);
-            let stored = stored
+            return Ok(stored
                 .into_iter()
                 .map(|r| r.map_err(AppError::from))
-                .collect();
-            return Ok((batch, stored));
+                .collect());
         };
-        let writes = batch.writes();
-        let plain: Vec<_> = writes
+        let (consenting, plain): (Vec<_>, Vec<_>) = writes
             .iter()
-            .filter(|(_, new)| new.consent.is_none())
             .cloned()
-            .collect();
+            .partition(|(_, new)| new.consent.is_some());
         let mut plain = direct.record_batch(&plain, batch.now).await?.into_iter();
-        let consenting: Vec<_> = writes
-            .iter()
-            .filter(|(_, new)| new.consent.is_some())
-            .cloned()
-            .collect();
         // The others are stored by now, so a failure here is theirs alone.
         let consented: Vec<Result<InboundInsert>> = if consenting.is_empty() {
             Vec::new()
@@ -339,9 +330,7 @@ impl App {
                 next.unwrap_or(Err(AppError::NotFound("stored message")))
             })
             .collect();
-        drop(consenting);
-        drop(writes);
-        Ok((batch, stored))
+        Ok(stored)
     }
 
     /// The read half: firm, case, classification, consent change, email. Writes

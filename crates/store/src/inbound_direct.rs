@@ -16,7 +16,6 @@ use std::{
     collections::HashMap,
     path::{Path, PathBuf},
     sync::Arc,
-    time::Duration,
 };
 
 use chrono::{DateTime, Utc};
@@ -25,7 +24,8 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use casewire_model::{CaseId, DebtorId, FirmId, MessageId, PhoneNumber};
 
 use crate::{
-    FirmRecord, InboundInsert, NewInbound, ReplyMatch, Result, Store, StoreError,
+    FirmRecord, InboundInsert, NewInbound, ReplyMatch, Result, SQLITE_BUSY_TIMEOUT, SQLITE_TUNING,
+    Store, StoreError,
     firms::{FirmRow, NumberRow, build},
     ms,
 };
@@ -78,18 +78,16 @@ impl Store {
             path,
             OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
         )?;
-        conn.busy_timeout(Duration::from_secs(10))?;
         // The same settings as the store's own connections (see `Store::connect`).
+        conn.busy_timeout(SQLITE_BUSY_TIMEOUT)?;
         conn.execute_batch(
             "PRAGMA journal_mode = WAL;
              PRAGMA synchronous = FULL;
-             PRAGMA foreign_keys = ON;
-             PRAGMA cache_size = -65536;
-             PRAGMA wal_autocheckpoint = 4000;
-             PRAGMA temp_store = MEMORY;
-             PRAGMA mmap_size = 0;",
+             PRAGMA foreign_keys = ON;",
         )?;
-        conn.set_prepared_statement_cache_capacity(16);
+        for (name, value) in SQLITE_TUNING {
+            conn.execute_batch(&format!("PRAGMA {name} = {value}"))?;
+        }
         Ok(Some(InboundConnection {
             conn,
             turn: writer.turn.clone(),

@@ -200,6 +200,24 @@ impl From<sqlx::Error> for StoreError {
     }
 }
 
+/// How long an SQLite connection waits for another's write lock.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The settings every SQLite connection of a store takes besides WAL, `synchronous=FULL`
+/// and foreign keys (the sqlx pools' and [`InboundConnection`]'s alike).
+const SQLITE_TUNING: [(&str, &str); 4] = [
+    // 64 MiB of page cache per connection: the hot tables stay in memory.
+    ("cache_size", "-65536"),
+    // Checkpoint every ~16 MiB of WAL rather than every 4 MiB: pages written again and
+    // again under load are copied back to the database once.
+    ("wal_autocheckpoint", "4000"),
+    ("temp_store", "memory"),
+    // No memory mapping: a connection that finds the database changed by another drops
+    // its mapping with its cache, and unmapping a large mapping on every read after every
+    // commit cost more than copying the few pages a read needs.
+    ("mmap_size", "0"),
+];
+
 /// Result of a store call.
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
@@ -237,24 +255,16 @@ impl Store {
     pub async fn connect(options: &StoreOptions) -> Result<Store> {
         let url = options.url.as_str();
         let pool = if url.starts_with("sqlite:") {
-            let connect = SqliteConnectOptions::from_str(url)?
-                .create_if_missing(true)
-                .journal_mode(SqliteJournalMode::Wal)
-                // A 200 to a webhook means the text survives power loss.
-                .synchronous(SqliteSynchronous::Full)
-                .foreign_keys(true)
-                .busy_timeout(Duration::from_secs(10))
-                // 64 MiB of page cache per connection: the hot tables stay in memory.
-                .pragma("cache_size", "-65536")
-                // Checkpoint every ~16 MiB of WAL rather than every 4 MiB: pages written
-                // again and again under load are copied back to the database once.
-                .pragma("wal_autocheckpoint", "4000")
-                .pragma("temp_store", "memory")
-                // No memory mapping: a connection that finds the database changed by
-                // another drops its mapping with its cache, and unmapping a large mapping
-                // on every read after every commit cost more than copying the few pages
-                // a read needs.
-                .pragma("mmap_size", "0");
+            let connect = SQLITE_TUNING.iter().fold(
+                SqliteConnectOptions::from_str(url)?
+                    .create_if_missing(true)
+                    .journal_mode(SqliteJournalMode::Wal)
+                    // A 200 to a webhook means the text survives power loss.
+                    .synchronous(SqliteSynchronous::Full)
+                    .foreign_keys(true)
+                    .busy_timeout(SQLITE_BUSY_TIMEOUT),
+                |connect, (name, value)| connect.pragma(*name, *value),
+            );
             let pool = |connections: u32| {
                 SqlitePoolOptions::new()
                     .max_connections(connections)
