@@ -40,9 +40,12 @@ use crate::{App, AppError, InboundOutcome, ReplyDelivery, Result, inbound::Prepa
 type Answer = oneshot::Sender<Result<InboundOutcome>>;
 type Job = (InboundMessage, Answer);
 
-/// A handle to the group-commit pipeline. Cheap to clone.
+/// A handle to the group-commit pipeline. Cheap to clone: one reference count.
 #[derive(Clone, Debug)]
-pub struct Ingest {
+pub struct Ingest(Arc<Handle>);
+
+#[derive(Debug)]
+struct Handle {
     jobs: mpsc::Sender<Job>,
     running: watch::Receiver<()>,
     counts: Arc<Counts>,
@@ -119,30 +122,31 @@ impl Ingest {
                 });
             }
         }
-        Ok(Ingest {
+        Ok(Ingest(Arc::new(Handle {
             jobs,
             running,
             counts,
-        })
+        })))
     }
 
     /// Batches and texts handled so far.
     pub fn counts(&self) -> IngestCounts {
         IngestCounts {
-            batches: self.counts.batches.load(Ordering::Relaxed),
-            texts: self.counts.texts.load(Ordering::Relaxed),
+            batches: self.0.counts.batches.load(Ordering::Relaxed),
+            texts: self.0.counts.texts.load(Ordering::Relaxed),
         }
     }
 
     /// A handle that waits for the pipeline to stop (see [`IngestStopped`]).
     pub fn stopped(&self) -> IngestStopped {
-        IngestStopped(self.running.clone())
+        IngestStopped(self.0.running.clone())
     }
 
     /// Receives one text through the next batch; resolves once it is stored durably.
     pub async fn submit(&self, message: InboundMessage) -> Result<InboundOutcome> {
         let (tx, rx) = oneshot::channel();
-        self.jobs
+        self.0
+            .jobs
             .send((message, tx))
             .await
             .map_err(|_| AppError::Unavailable("the inbound task has stopped".into()))?;

@@ -52,10 +52,12 @@ fn authenticate(
             "Twilio webhooks are not enabled: the provider is not Twilio",
         ));
     };
-    let form: Vec<(String, String)> = serde_urlencoded::from_bytes(body).map_err(|e| {
-        Metrics::inc(&state.metrics.webhook_malformed_total);
-        ApiError::bad_request(format!("malformed form body: {e}"))
-    })?;
+    // Every byte string parses as a form (a `%` that starts no escape stands for
+    // itself, bytes that are not UTF-8 become U+FFFD): a body Twilio did not send fails
+    // the signature check, or the field checks after it.
+    let form: Vec<(String, String)> = form_urlencoded::parse(body)
+        .map(|(name, value)| (name.into_owned(), value.into_owned()))
+        .collect();
     let forged = || {
         Metrics::inc(&state.metrics.webhook_rejected_total);
         ApiError::new(

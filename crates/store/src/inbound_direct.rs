@@ -150,27 +150,38 @@ impl InboundConnection {
         // One read transaction for the whole batch, not one per number: each costs a
         // round of locks on the shared WAL index.
         let tx = self.conn.transaction()?;
+        // Ordered here rather than by SQLite, which would set up a sorter for the one
+        // or two rows a number has.
         let mut query = tx.prepare_cached(
-            "SELECT c.id, p.debtor_id
+            "SELECT c.id, p.debtor_id, c.last_activity_ms, d.position
              FROM phones p
              JOIN cases c ON c.id = p.case_id
              JOIN debtors d ON d.id = p.debtor_id
-             WHERE p.kind = 'mobile' AND c.status = 'open' AND p.firm_id = ?1 AND p.number = ?2
-             ORDER BY c.last_activity_ms DESC, c.id DESC, d.position",
+             WHERE p.kind = 'mobile' AND c.status = 'open' AND p.firm_id = ?1 AND p.number = ?2",
         )?;
         let mut out: HashMap<PhoneNumber, Vec<ReplyMatch>> = HashMap::with_capacity(numbers.len());
+        let mut rows_of_number: Vec<(i64, i64, i64, i64)> = Vec::new();
         for number in numbers {
             if out.contains_key(number) {
                 continue;
             }
-            let mut found: Vec<ReplyMatch> = Vec::new();
+            rows_of_number.clear();
             let mut rows = query.query(params![firm.get(), number.as_e164()])?;
             while let Some(row) = rows.next()? {
-                let case_id = CaseId::new(row.get(0)?);
+                rows_of_number.push((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?));
+            }
+            // Most recently active case first, then the later case, then the debtors
+            // in their order.
+            rows_of_number.sort_unstable_by_key(|&(case, _, active, position)| {
+                (std::cmp::Reverse(active), std::cmp::Reverse(case), position)
+            });
+            let mut found: Vec<ReplyMatch> = Vec::new();
+            for &(case, debtor, _, _) in &rows_of_number {
+                let case_id = CaseId::new(case);
                 if found.iter().all(|m| m.case_id != case_id) {
                     found.push(ReplyMatch {
                         case_id,
-                        debtor_id: DebtorId::new(row.get(1)?),
+                        debtor_id: DebtorId::new(debtor),
                     });
                 }
             }

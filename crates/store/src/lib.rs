@@ -139,7 +139,9 @@ pub struct Store {
     #[doc(hidden)]
     pub pool: Pool,
     /// On SQLite, the hot write paths' own connection and the turn to use it.
-    writer: Option<Writer>,
+    /// Shared by the store's clones: cloning a store (once per request, in a server's
+    /// state) is two reference counts.
+    writer: Option<Arc<Writer>>,
 }
 
 /// SQLite's hot writer. The hot write paths of one process (inbound batches, reminder
@@ -284,7 +286,7 @@ impl Store {
             };
             return Ok(Store {
                 pool: Pool::Sqlite(pool(options.max_connections.max(1)).await?),
-                writer: Some(writer),
+                writer: Some(Arc::new(writer)),
             });
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             let connect = PgConnectOptions::from_str(url)?;
