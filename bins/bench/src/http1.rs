@@ -38,7 +38,17 @@ pub(crate) struct Head {
     pub(crate) status: u16,
     /// Bytes of the head, blank line included.
     pub(crate) len: usize,
+    /// Bytes of the body that follows.
     pub(crate) content_length: usize,
+    /// Whether the server closes the connection after this response.
+    pub(crate) close: bool,
+}
+
+impl Head {
+    /// Bytes of the whole response.
+    pub(crate) fn total(&self) -> usize {
+        self.len + self.content_length
+    }
 }
 
 /// Why a response could not be read.
@@ -46,7 +56,8 @@ pub(crate) struct Head {
 pub(crate) enum ParseError {
     /// More bytes are needed.
     Partial,
-    /// Not an HTTP/1.1 response this client can follow (no `Content-Length`, say).
+    /// Not an HTTP/1.1 response this client can follow (a body without
+    /// `Content-Length`, say).
     Invalid(&'static str),
 }
 
@@ -67,6 +78,7 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
         .and_then(|s| s.parse::<u16>().ok())
         .ok_or(ParseError::Invalid("no status code"))?;
     let mut content_length = None;
+    let mut close = false;
     for line in lines {
         let Some((name, value)) = line.split_once(':') else {
             return Err(ParseError::Invalid("header without a colon"));
@@ -80,12 +92,28 @@ pub(crate) fn parse_head(buf: &[u8]) -> Result<Head, ParseError> {
             );
         } else if name.eq_ignore_ascii_case("transfer-encoding") {
             return Err(ParseError::Invalid("chunked responses are not followed"));
+        } else if name.eq_ignore_ascii_case("connection") {
+            close = value
+                .split(',')
+                .any(|token| token.trim().eq_ignore_ascii_case("close"));
         }
+    }
+    // 1xx, 204 and 304 answers never have a body (RFC 9112, section 6.3).
+    let bodiless = status < 200 || status == 204 || status == 304;
+    let content_length = match content_length {
+        _ if bodiless => 0,
+        Some(length) => length,
+        None => return Err(ParseError::Invalid("no Content-Length")),
+    };
+    let len = end + 4;
+    if len.checked_add(content_length).is_none() {
+        return Err(ParseError::Invalid("Content-Length too large"));
     }
     Ok(Head {
         status,
-        len: end + 4,
-        content_length: content_length.ok_or(ParseError::Invalid("no Content-Length"))?,
+        len,
+        content_length,
+        close,
     })
 }
 
@@ -128,8 +156,11 @@ impl Connection {
         stream.write_all(request).await?;
         loop {
             match parse_head(&self.buf) {
-                Ok(head) if self.buf.len() >= head.len + head.content_length => {
-                    self.buf.drain(..head.len + head.content_length);
+                Ok(head) if self.buf.len() >= head.total() => {
+                    self.buf.drain(..head.total());
+                    if head.close {
+                        self.stream = None;
+                    }
                     return Ok(head.status);
                 }
                 Ok(_) | Err(ParseError::Partial) => {}
@@ -172,7 +203,12 @@ mod tests {
             }
             prop_assert_eq!(
                 parse_head(&raw),
-                Ok(Head { status, len: head_len, content_length: body.len() })
+                Ok(Head {
+                    status,
+                    len: head_len,
+                    content_length: if status < 200 || status == 204 || status == 304 { 0 } else { body.len() },
+                    close: false,
+                })
             );
         }
 
@@ -191,7 +227,8 @@ mod tests {
             Ok(Head {
                 status: 200,
                 len: raw.len() - 5,
-                content_length: 5
+                content_length: 5,
+                close: false,
             })
         );
     }
@@ -202,6 +239,19 @@ mod tests {
             parse_head(b"HTTP/1.1 200 OK\r\ncontent-len"),
             Err(ParseError::Partial)
         );
+    }
+
+    #[test]
+    fn bodiless_answers_need_no_length_and_close_is_noted() {
+        let head = parse_head(b"HTTP/1.1 204 No Content\r\nConnection: close\r\n\r\n").unwrap();
+        assert_eq!(
+            (head.status, head.content_length, head.close),
+            (204, 0, true)
+        );
+        assert!(matches!(
+            parse_head(b"HTTP/1.1 200 OK\r\ncontent-length: 18446744073709551615\r\n\r\n"),
+            Err(ParseError::Invalid(_))
+        ));
     }
 
     #[test]

@@ -133,14 +133,13 @@ pub enum Pool {
     Postgres(PgPool),
 }
 
-/// The storage of one Casewire installation. Cheap to clone (a pool handle).
+/// The storage of one Casewire installation. Cheap to clone: two reference counts.
 #[derive(Clone, Debug)]
 pub struct Store {
     #[doc(hidden)]
     pub pool: Pool,
-    /// On SQLite, the hot write paths' own connection and the turn to use it.
-    /// Shared by the store's clones: cloning a store (once per request, in a server's
-    /// state) is two reference counts.
+    /// On SQLite, the hot write paths' own connection and the turn to use it, shared
+    /// by the store's clones.
     writer: Option<Arc<Writer>>,
 }
 
@@ -153,7 +152,7 @@ pub struct Store {
 /// transaction, keeps the pages they touch in memory between their writes. The inbound
 /// pipeline's [`InboundConnection`] takes the same turn; under inbound load, its commits
 /// drop this connection's cache, and the reverse.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 struct Writer {
     turn: Arc<tokio::sync::Mutex<()>>,
     pool: SqlitePool,

@@ -335,6 +335,40 @@ async fn senders_are_matched_as_the_store_matches_them() {
     db.finish().await;
 }
 
+/// Ties: two cases equally recent (the later case first), and a number both debtors of
+/// one case share (that case once, with its first debtor).
+#[tokio::test]
+async fn ties_are_broken_as_the_store_breaks_them() {
+    let (db, firm, _) = seeded().await;
+    let store = &db.store;
+    const SHARED: &str = "312-555-0150";
+    let mut created = Vec::new();
+    for case_number in ["25-00010", "25-00011"] {
+        let case = NewCase {
+            number: CaseNumber::parse(case_number).unwrap(),
+            title: "Ana and Jo Reyes".into(),
+            debtor: debtor("Ana", &[(SHARED, PhoneKind::Mobile)]),
+            joint_debtor: Some(debtor("Jo", &[(SHARED, PhoneKind::Mobile)])),
+            texting: TextingSettings::default(),
+        };
+        // The same instant: equally recent.
+        created.push(store.create_case(firm, &case, t(9, 0)).await.unwrap());
+    }
+    let mut conn = direct(store);
+    let numbers = [number(SHARED)];
+    let store_view = store.reply_matches_many(firm, &numbers).await.unwrap();
+    assert_eq!(conn.reply_matches(firm, &numbers).unwrap(), store_view);
+    let found = &store_view[&number(SHARED)];
+    assert_eq!(
+        found.iter().map(|m| m.case_id).collect::<Vec<_>>(),
+        [created[1].id, created[0].id]
+    );
+    let first = created[1].debtors.iter().next().unwrap();
+    assert_eq!(found[0].debtor_id, first.id);
+    drop(conn);
+    db.finish().await;
+}
+
 #[tokio::test]
 async fn firms_are_read_as_the_store_reads_them() {
     let (db, firm, _) = seeded().await;
