@@ -19,9 +19,7 @@ macro_rules! counters {
         impl Metrics {
             fn write_counters(&self, out: &mut String) {
                 $(
-                    let _ = writeln!(out, "# HELP casewire_{} {}", stringify!($name), $help);
-                    let _ = writeln!(out, "# TYPE casewire_{} counter", stringify!($name));
-                    let _ = writeln!(out, "casewire_{} {}", stringify!($name), self.$name.load(Ordering::Relaxed));
+                    write_counter(out, stringify!($name), $help, self.$name.load(Ordering::Relaxed));
                 )*
             }
         }
@@ -47,6 +45,12 @@ counters! {
     emails_failed_total: "Notification emails that failed for good.",
 }
 
+fn write_counter(out: &mut String, name: &str, help: &str, value: u64) {
+    let _ = writeln!(out, "# HELP casewire_{name} {help}");
+    let _ = writeln!(out, "# TYPE casewire_{name} counter");
+    let _ = writeln!(out, "casewire_{name} {value}");
+}
+
 impl Metrics {
     /// Adds a worker step's results.
     pub fn record_worker_step(&self, r: &ReminderRun, e: &EmailRun) {
@@ -69,10 +73,14 @@ impl Metrics {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The exposition text, with the queue gauges given.
-    pub fn render(&self, gauges: &[(&str, &str, f64)]) -> String {
+    /// The exposition text, with the counters kept elsewhere (name, help, value) and
+    /// the queue gauges given.
+    pub fn render(&self, counters: &[(&str, &str, u64)], gauges: &[(&str, &str, f64)]) -> String {
         let mut out = String::new();
         self.write_counters(&mut out);
+        for (name, help, value) in counters {
+            write_counter(&mut out, name, help, *value);
+        }
         for (name, help, value) in gauges {
             let _ = writeln!(out, "# HELP casewire_{name} {help}");
             let _ = writeln!(out, "# TYPE casewire_{name} gauge");

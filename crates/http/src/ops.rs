@@ -49,16 +49,21 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> impl IntoResponse 
             failed as f64,
         ));
     }
-    let mut text = state.metrics.render(&gauges);
+    let mut counters = Vec::new();
     if let Some(ingest) = &state.ingest {
-        use std::fmt::Write;
         let counts = ingest.counts();
-        let _ = writeln!(
-            text,
-            "# HELP casewire_inbound_batches_total Batches of inbound texts handled together.\n# TYPE casewire_inbound_batches_total counter\ncasewire_inbound_batches_total {}\n# HELP casewire_inbound_batched_total Inbound webhook requests those batches held.\n# TYPE casewire_inbound_batched_total counter\ncasewire_inbound_batched_total {}",
-            counts.batches, counts.texts
-        );
+        counters.push((
+            "inbound_batches_total",
+            "Batches of inbound texts handled together.",
+            counts.batches,
+        ));
+        counters.push((
+            "inbound_batched_total",
+            "Inbound webhook requests those batches held.",
+            counts.texts,
+        ));
     }
+    let mut text = state.metrics.render(&counters, &gauges);
     if let Ok(backlogs) = store.number_backlogs(state.app.now()).await {
         use std::fmt::Write;
         let _ = writeln!(
