@@ -699,3 +699,117 @@ async fn sigterm_shuts_the_server_down_cleanly() {
         "exit status {status:?}; stderr:\n{stderr}"
     );
 }
+
+/// The console provider (the default with no configuration) gives every text an id that
+/// no other process gives: the restarted server, and `simulate-inbound` beside it, send
+/// and store texts in the same database without colliding with the ids stored before.
+#[tokio::test]
+async fn console_texts_keep_working_across_restarts_and_beside_simulate_inbound() {
+    let dir = tempfile::tempdir().unwrap();
+    let env: Vec<(String, String)> = [
+        (
+            "CASEWIRE_DATABASE_URL",
+            format!("sqlite://{}", dir.path().join("casewire.db").display()),
+        ),
+        ("CASEWIRE_PROVIDER", "console".to_owned()),
+        (
+            "CASEWIRE_EMAIL_DIR",
+            dir.path().join("mail").display().to_string(),
+        ),
+        ("RUST_LOG", "warn".to_owned()),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    let firm =
+        support::create_firm(&env, "Rivera Law", FIRM_NUMBER, "intake@riveralaw.example").await;
+    let http = reqwest::Client::new();
+    let call = async |base: &str, method: Method, path: &str, body: Value| {
+        let mut request = http
+            .request(method, format!("{base}{path}"))
+            .bearer_auth(&firm.api_key);
+        if !body.is_null() {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.to_string());
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let text = response.text().await.unwrap();
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    };
+    let text = async |base: &str, case_id: i64, body: &str| {
+        let (status, reply) = call(
+            base,
+            Method::POST,
+            &format!("/v1/cases/{case_id}/messages"),
+            json!({ "body": body }),
+        )
+        .await;
+        assert_eq!(status, 201, "{reply}");
+        let results = reply["results"].as_array().cloned().unwrap_or_default();
+        assert_eq!(results.len(), 1, "{reply}");
+        assert_eq!(results[0]["outcome"], "sent", "{reply}");
+    };
+
+    let (server, base) = support::serve(&env).await;
+    let (status, case) = call(
+        &base,
+        Method::POST,
+        "/v1/cases",
+        json!({
+            "number": "24-10001",
+            "debtors": [{"first_name": "Ana", "last_name": "Rivera",
+                         "phones": [{"number": ANA_TYPED, "type": "mobile"}]}],
+        }),
+    )
+    .await;
+    assert_eq!(status, 201, "{case}");
+    let case_id = case["id"].as_i64().unwrap();
+    text(&base, case_id, "Your documents are ready.").await;
+    support::stop(server).await;
+
+    let (server, base) = support::serve(&env).await;
+    text(&base, case_id, "See you on Friday.").await;
+
+    // A STOP through the helper: stored, and its confirmation sent through the helper's
+    // own console provider, while the server runs.
+    let output = support::casewire(&env)
+        .args([
+            "simulate-inbound",
+            "--from",
+            ANA_TYPED,
+            "--to",
+            FIRM_NUMBER,
+            "--body",
+            "STOP",
+        ])
+        .output()
+        .await
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "simulate-inbound failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let (status, thread) = call(
+        &base,
+        Method::GET,
+        &format!("/v1/cases/{case_id}/messages"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(status, 200, "{thread}");
+    let messages = thread["messages"].as_array().cloned().unwrap_or_default();
+    let outbound: Vec<&Value> = messages
+        .iter()
+        .filter(|m| m["direction"] == "outbound")
+        .collect();
+    assert_eq!(
+        outbound.len(),
+        3,
+        "two texts and the STOP confirmation: {thread}"
+    );
+    assert!(outbound.iter().all(|m| m["status"] == "sent"), "{thread}");
+    support::stop(server).await;
+}

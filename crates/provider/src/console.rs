@@ -15,14 +15,17 @@ use crate::{DeliveryStatus, OutboundMessage, Provider, ProviderMessageId, SendEr
 /// A provider that writes each outbound text as one readable block:
 ///
 /// ```text
-/// → +1 (312) 555-0134 from +1 (415) 555-0100 · CONSOLE00000001 · reminder event-17/1d
+/// → +1 (312) 555-0134 from +1 (415) 555-0100 · CONSOLE-5f0c2a9d1e7b4c36-00000001 · reminder event-17/1d
 ///   Your meeting of creditors is tomorrow at 9:00 am.
 ///   Reply STOP to opt out.
 ///
 /// ```
 ///
-/// Every text is "sent" at once: the receipt has status `sent` and an id `CONSOLE`
-/// followed by a counter. Writing to a terminal is this provider's product, not logging,
+/// Every text is "sent" at once: the receipt has status `sent` and an id `CONSOLE-`, a
+/// tag of 16 hex digits drawn when the provider is created, and a counter. The tag keeps
+/// ids unique across restarts and across processes sharing a database (the server and
+/// `simulate-inbound`, say), as a real provider's are: stored messages are de-duplicated
+/// by provider id. Writing to a terminal is this provider's product, not logging,
 /// so the whole body is shown; control characters in it are escaped so a text cannot
 /// move the cursor or recolour the terminal.
 ///
@@ -39,6 +42,8 @@ pub struct ConsoleProvider {
 
 struct Console {
     out: Box<dyn Write + Send>,
+    /// What makes this provider's ids differ from every other's.
+    run: String,
     /// Texts written so far.
     counter: u64,
 }
@@ -49,6 +54,7 @@ impl ConsoleProvider {
         ConsoleProvider {
             inner: Mutex::new(Console {
                 out: Box::new(writer),
+                run: run_tag(),
                 counter: 0,
             }),
         }
@@ -62,13 +68,31 @@ impl ConsoleProvider {
     fn write_block(&self, message: &OutboundMessage) -> io::Result<ProviderMessageId> {
         // Held only for this synchronous write; `send` has no `.await`.
         let mut console = self.inner.lock().unwrap_or_else(PoisonError::into_inner);
-        let id = ProviderMessageId::numbered("CONSOLE", console.counter + 1);
+        let id = ProviderMessageId::new(format!(
+            "CONSOLE-{}-{:08}",
+            console.run,
+            console.counter + 1
+        ))
+        .map_err(io::Error::other)?;
         let block = render(message, &id);
         console.out.write_all(block.as_bytes())?;
         console.out.flush()?;
         console.counter += 1;
         Ok(id)
     }
+}
+
+/// 16 hex digits that differ between providers: the process id and the time, mixed by a
+/// hasher std keys at random for each process.
+fn run_tag() -> String {
+    use std::hash::{BuildHasher, Hasher};
+    let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+    hasher.write_u32(std::process::id());
+    let since_epoch = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    hasher.write_u128(since_epoch.as_nanos());
+    format!("{:016x}", hasher.finish())
 }
 
 /// The block for one text: a header line, the body indented by two spaces, a blank line.
@@ -196,6 +220,18 @@ mod tests {
         OutboundMessage::new(number("+14155550100"), number("+13125550134"), body)
     }
 
+    /// The id's tag and counter, checking its shape.
+    fn parts(id: &ProviderMessageId) -> (&str, &str) {
+        let rest = id
+            .as_str()
+            .strip_prefix("CONSOLE-")
+            .expect("CONSOLE- prefix");
+        let (tag, counter) = rest.split_once('-').expect("tag and counter");
+        assert_eq!(tag.len(), 16, "{id:?}");
+        assert!(tag.bytes().all(|b| b.is_ascii_hexdigit()), "{id:?}");
+        (tag, counter)
+    }
+
     #[tokio::test]
     async fn a_text_is_printed_as_one_readable_block() {
         let screen = Screen::default();
@@ -206,14 +242,18 @@ mod tests {
 
         let receipt = provider.send(&reminder).await.unwrap();
 
+        let (_, counter) = parts(&receipt.provider_id);
+        assert_eq!(counter, "00000001");
         assert_eq!(
             screen.text(),
-            "→ +1 (312) 555-0134 from +1 (415) 555-0100 · CONSOLE00000001 · reminder event-17/1d\n\
-             \x20 Your meeting of creditors is tomorrow at 9:00 am.\n\
-             \x20 Reply STOP to opt out.\n\
-             \n"
+            format!(
+                "→ +1 (312) 555-0134 from +1 (415) 555-0100 · {} · reminder event-17/1d\n\
+                 \x20 Your meeting of creditors is tomorrow at 9:00 am.\n\
+                 \x20 Reply STOP to opt out.\n\
+                 \n",
+                receipt.provider_id
+            )
         );
-        assert_eq!(receipt.provider_id.as_str(), "CONSOLE00000001");
         assert_eq!(receipt.status, DeliveryStatus::Sent);
     }
 
@@ -223,10 +263,28 @@ mod tests {
         let provider = ConsoleProvider::new(screen.clone());
         let first = provider.send(&text("one")).await.unwrap();
         let second = provider.send(&text("two")).await.unwrap();
-        assert_eq!(first.provider_id.as_str(), "CONSOLE00000001");
-        assert_eq!(second.provider_id.as_str(), "CONSOLE00000002");
-        assert!(screen.text().contains("CONSOLE00000002\n  two\n\n"));
+        let (first_tag, first_counter) = parts(&first.provider_id);
+        let (second_tag, second_counter) = parts(&second.provider_id);
+        assert_eq!(first_tag, second_tag);
+        assert_eq!((first_counter, second_counter), ("00000001", "00000002"));
+        assert!(
+            screen
+                .text()
+                .contains(&format!("{}\n  two\n\n", second.provider_id))
+        );
         assert_eq!(provider.name(), "console");
+    }
+
+    #[tokio::test]
+    async fn ids_differ_between_providers() {
+        // A restarted server, or `simulate-inbound` beside it, must not reuse the ids
+        // already stored.
+        let one = ConsoleProvider::new(Screen::default());
+        let other = ConsoleProvider::new(Screen::default());
+        let a = one.send(&text("hi")).await.unwrap();
+        let b = other.send(&text("hi")).await.unwrap();
+        assert_ne!(a.provider_id, b.provider_id);
+        assert_ne!(parts(&a.provider_id).0, parts(&b.provider_id).0);
     }
 
     #[tokio::test]
@@ -303,7 +361,7 @@ mod tests {
         let error = provider.send(&text("first")).await.unwrap_err();
         assert!(error.to_string().contains("disk full"), "{error}");
         let receipt = provider.send(&text("second")).await.unwrap();
-        assert_eq!(receipt.provider_id.as_str(), "CONSOLE00000001");
+        assert_eq!(parts(&receipt.provider_id).1, "00000001");
         assert!(screen.text().contains("  second\n"));
     }
 }

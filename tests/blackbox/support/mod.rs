@@ -68,7 +68,7 @@ pub(crate) fn server_binary() -> PathBuf {
 
 /// The server binary with exactly the given configuration: `CASEWIRE_*` variables of
 /// the environment running the tests are removed so they cannot leak in.
-fn casewire(env: &[(String, String)]) -> Command {
+pub(crate) fn casewire(env: &[(String, String)]) -> Command {
     let mut command = Command::new(server_binary());
     for (name, _) in std::env::vars() {
         if name.starts_with("CASEWIRE_") || name == "RUST_LOG" {
@@ -78,6 +78,31 @@ fn casewire(env: &[(String, String)]) -> Command {
     command.envs(env.iter().map(|(k, v)| (k, v)));
     command.stdin(Stdio::null()).kill_on_drop(true);
     command
+}
+
+/// Starts `casewire-server serve` on port 0 with exactly `env`: the process and its base
+/// URL.
+pub(crate) async fn serve(env: &[(String, String)]) -> (Child, String) {
+    let mut command = casewire(env);
+    command.args(["serve", "--listen", "127.0.0.1:0"]);
+    let worker::Started { child, base, .. } =
+        worker::start_listening(command, "casewire-server listening on ").await;
+    (child, base)
+}
+
+/// Stops a server with SIGTERM and waits for it to exit; panics unless it exits cleanly.
+pub(crate) async fn stop(mut child: Child) {
+    let pid = child.id().expect("the server is still running");
+    let kill = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("`kill` runs");
+    assert!(kill.success(), "kill -TERM {pid} failed");
+    let status = tokio::time::timeout(STARTUP, child.wait())
+        .await
+        .expect("casewire-server stops on SIGTERM")
+        .expect("the server's exit status");
+    assert!(status.success(), "{status}");
 }
 
 /// A firm created with `casewire-server firm create`.
@@ -464,7 +489,12 @@ async fn reply(response: reqwest::Response) -> Reply {
 }
 
 /// Runs `casewire-server firm create` and reads the firm id and key it prints.
-async fn create_firm(env: &[(String, String)], name: &str, number: &str, email: &str) -> FirmKey {
+pub(crate) async fn create_firm(
+    env: &[(String, String)],
+    name: &str,
+    number: &str,
+    email: &str,
+) -> FirmKey {
     let output: Output = casewire(env)
         .args([
             "firm",
