@@ -22,7 +22,8 @@ pub enum SendKind {
 }
 
 /// The local hours in which automatic texts may land: `[start, end)` at the recipient's
-/// location, 08:00 to 21:00 by default (the federal rule for telephone solicitations).
+/// location, 08:00 to 21:00 by default (the federal rule for telephone solicitations). A
+/// firm may choose stricter hours, never wider ones.
 ///
 /// ```
 /// use casewire_compliance::QuietHours;
@@ -32,6 +33,7 @@ pub enum SendKind {
 /// let florida = QuietHours::new(hours(8), hours(20))?;
 /// assert!(florida.allows(hours(19)) && !florida.allows(hours(20)));
 /// assert!(QuietHours::new(hours(21), hours(8)).is_err());
+/// assert!(QuietHours::new(hours(7), hours(20)).is_err());
 /// # Ok::<(), casewire_compliance::QuietHoursError>(())
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -47,24 +49,55 @@ struct QuietHoursRepr {
     end: NaiveTime,
 }
 
-/// An allowed window that does not run forward within one day.
+/// Why texting hours were refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
-#[error("texting hours must start before they end, got {start} to {end}")]
-pub struct QuietHoursError {
-    /// The start given.
-    pub start: NaiveTime,
-    /// The end given.
-    pub end: NaiveTime,
+pub enum QuietHoursError {
+    /// The window does not run forward within one day.
+    #[error("texting hours must start before they end, got {start} to {end}")]
+    Backwards {
+        /// The start given.
+        start: NaiveTime,
+        /// The end given.
+        end: NaiveTime,
+    },
+    /// The window starts before 08:00 or ends after 21:00.
+    #[error(
+        "texting hours may not be wider than 08:00 to 21:00 at the client's location (the federal limit), got {start} to {end}"
+    )]
+    WiderThanAllowed {
+        /// The start given.
+        start: NaiveTime,
+        /// The end given.
+        end: NaiveTime,
+    },
+}
+
+/// The earliest start and the latest end a window may have: 08:00 and 21:00.
+fn widest() -> (NaiveTime, NaiveTime) {
+    let QuietHours { start, end } = QuietHours::default();
+    (start, end)
 }
 
 impl QuietHours {
-    /// The allowed window `[start, end)`; `start` must come before `end` on the same day.
+    /// The allowed window `[start, end)`: `start` must come before `end` on the same day,
+    /// and the window must lie within 08:00 to 21:00.
     pub fn new(start: NaiveTime, end: NaiveTime) -> Result<Self, QuietHoursError> {
-        if start < end {
-            Ok(QuietHours { start, end })
-        } else {
-            Err(QuietHoursError { start, end })
+        if start >= end {
+            return Err(QuietHoursError::Backwards { start, end });
         }
+        let (earliest, latest) = widest();
+        if start < earliest || end > latest {
+            return Err(QuietHoursError::WiderThanAllowed { start, end });
+        }
+        Ok(QuietHours { start, end })
+    }
+
+    /// The part of `[start, end)` that lies within 08:00 to 21:00: for windows kept
+    /// before wider ones were refused, which are read as the hours they may actually
+    /// use. Fails when nothing of the window is left.
+    pub fn narrowed(start: NaiveTime, end: NaiveTime) -> Result<Self, QuietHoursError> {
+        let (earliest, latest) = widest();
+        QuietHours::new(start.max(earliest), end.min(latest))
     }
 
     /// The first allowed local time.
@@ -429,9 +462,17 @@ mod tests {
         );
     }
 
+    /// Any forward window, wider than allowed too: the night-time DST transitions of
+    /// most zones never fall inside a window `QuietHours::new` accepts, but the
+    /// deferral handles them all the same.
+    fn window(start: NaiveTime, end: NaiveTime) -> QuietHours {
+        assert!(start < end);
+        QuietHours { start, end }
+    }
+
     #[test]
     fn a_window_opening_inside_the_spring_gap_opens_when_the_gap_ends() {
-        let hours = QuietHours::new(t(2, 30), t(21, 0)).unwrap();
+        let hours = window(t(2, 30), t(21, 0));
         // 01:00 EST on 2025-03-09; 02:30 does not exist that night.
         assert_eq!(
             automatic(America::New_York, &hours, "2025-03-09T06:00:00Z"),
@@ -441,7 +482,7 @@ mod tests {
 
     #[test]
     fn a_window_opening_in_the_repeated_hour_opens_the_first_time() {
-        let hours = QuietHours::new(t(1, 30), t(21, 0)).unwrap();
+        let hours = window(t(1, 30), t(21, 0));
         // 00:45 EDT on 2025-11-02; 01:30 happens at 05:30Z (EDT) and 06:30Z (EST).
         assert_eq!(
             automatic(America::New_York, &hours, "2025-11-02T04:45:00Z"),
@@ -456,7 +497,7 @@ mod tests {
 
     #[test]
     fn a_window_lying_inside_the_gap_waits_a_day() {
-        let hours = QuietHours::new(t(2, 15), t(2, 45)).unwrap();
+        let hours = window(t(2, 15), t(2, 45));
         assert_eq!(
             automatic(America::New_York, &hours, "2025-03-09T06:00:00Z"), // 01:00 EST
             deferred_to("2025-03-10T06:15:00Z"),                          // 02:15 EDT next day
@@ -504,7 +545,7 @@ mod tests {
     fn quiet_hours_must_run_forward_and_round_trip_through_json() {
         assert_eq!(
             QuietHours::new(t(21, 0), t(8, 0)),
-            Err(QuietHoursError {
+            Err(QuietHoursError::Backwards {
                 start: t(21, 0),
                 end: t(8, 0)
             })
@@ -518,6 +559,38 @@ mod tests {
         assert!(
             serde_json::from_str::<QuietHours>(r#"{"start":"21:00:00","end":"08:00:00"}"#).is_err()
         );
+    }
+
+    #[test]
+    fn hours_wider_than_the_federal_limit_are_refused() {
+        for (start, end) in [
+            (t(7, 0), t(22, 0)),
+            (t(7, 59), t(20, 0)),
+            (t(9, 0), t(21, 1)),
+        ] {
+            assert_eq!(
+                QuietHours::new(start, end),
+                Err(QuietHoursError::WiderThanAllowed { start, end }),
+            );
+        }
+        assert!(QuietHours::new(t(8, 0), t(21, 0)).is_ok());
+        assert!(QuietHours::new(t(9, 0), t(20, 0)).is_ok());
+        assert!(
+            serde_json::from_str::<QuietHours>(r#"{"start":"07:00:00","end":"22:00:00"}"#).is_err()
+        );
+    }
+
+    #[test]
+    fn kept_wider_hours_are_narrowed_to_the_federal_limit() {
+        assert_eq!(
+            QuietHours::narrowed(t(7, 0), t(22, 0)),
+            Ok(QuietHours::default())
+        );
+        assert_eq!(
+            QuietHours::narrowed(t(9, 0), t(22, 0)).map(|q| (q.start(), q.end())),
+            Ok((t(9, 0), t(21, 0)))
+        );
+        assert!(QuietHours::narrowed(t(21, 30), t(23, 0)).is_err());
     }
 
     const ZONES: [Tz; 12] = [
@@ -546,7 +619,7 @@ mod tests {
             let start_t = NaiveTime::MIN + Duration::minutes(start.into());
             let end_min = (start + len).min(24 * 60 - 1);
             let end_t = NaiveTime::MIN + Duration::minutes(end_min.into());
-            QuietHours::new(start_t, end_t).unwrap()
+            window(start_t, end_t)
         })
     }
 

@@ -49,8 +49,34 @@ mod quiet_hours {
         .serialize(s)
     }
 
+    /// Hours kept by a version that accepted windows wider than 08:00–21:00 are read as
+    /// the part of them that is allowed.
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<QuietHours, D::Error> {
         let r = Repr::deserialize(d)?;
-        QuietHours::new(r.start, r.end).map_err(D::Error::custom)
+        QuietHours::narrowed(r.start, r.end).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn t(h: u32) -> NaiveTime {
+        NaiveTime::from_hms_opt(h, 0, 0).unwrap()
+    }
+
+    #[test]
+    fn kept_hours_wider_than_allowed_are_read_narrowed() {
+        let kept = r#"{"quiet_hours":{"start":"07:00:00","end":"22:00:00"}}"#;
+        let settings: FirmSettings = serde_json::from_str(kept).unwrap();
+        assert_eq!(settings.quiet_hours, QuietHours::default());
+        let stricter = r#"{"quiet_hours":{"start":"09:00:00","end":"20:00:00"}}"#;
+        let settings: FirmSettings = serde_json::from_str(stricter).unwrap();
+        assert_eq!(
+            (settings.quiet_hours.start(), settings.quiet_hours.end()),
+            (t(9), t(20))
+        );
+        let backwards = r#"{"quiet_hours":{"start":"20:00:00","end":"09:00:00"}}"#;
+        assert!(serde_json::from_str::<FirmSettings>(backwards).is_err());
     }
 }

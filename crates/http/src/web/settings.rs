@@ -241,10 +241,10 @@ pub(crate) async fn page(State(state): State<AppState>, staff: Staff) -> Result<
                     (csrf_field(&staff))
                     "Automatic texts land between "
                     label.visually-hidden for="quiet-start" { "Start" }
-                    input #quiet-start type="time" name="start" required value=(record.settings.quiet_hours.start().format("%H:%M").to_string());
+                    input #quiet-start type="time" name="start" min="08:00" max="21:00" required value=(record.settings.quiet_hours.start().format("%H:%M").to_string());
                     " and "
                     label.visually-hidden for="quiet-end" { "End" }
-                    input #quiet-end type="time" name="end" required value=(record.settings.quiet_hours.end().format("%H:%M").to_string());
+                    input #quiet-end type="time" name="end" min="08:00" max="21:00" required value=(record.settings.quiet_hours.end().format("%H:%M").to_string());
                     " in the client's time zone. "
                     button type="submit" { "Save hours" }
                 }
