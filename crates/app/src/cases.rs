@@ -55,7 +55,8 @@ pub(crate) fn parse_phone(input: &PhoneInput, region: Region, field: &str) -> Re
         kind: input
             .kind
             .parse::<PhoneKind>()
-            .map_err(|e| AppError::invalid(format!("{field}.kind"), e))?,
+            // `type` in the API's JSON.
+            .map_err(|e| AppError::invalid(format!("{field}.type"), e))?,
     })
 }
 

@@ -436,7 +436,7 @@ impl App {
         let firm = p.firm;
         let (message_id, consent, cancelled) = match inserted {
             InboundInsert::Duplicate { id } => {
-                tracing::info!(firm = %firm, message = %id, "duplicate inbound text ignored");
+                tracing::info!(firm = %firm, message_id = %id, "duplicate inbound text ignored");
                 let reply = match delivery {
                     ReplyDelivery::Response => self.repeated_reply(message, &p, id).await?,
                     ReplyDelivery::Provider => None,
@@ -454,7 +454,7 @@ impl App {
         };
         tracing::info!(
             firm = %firm,
-            message = %message_id,
+            message_id = %message_id,
             case = ?p.matched.map(|(c, _)| c),
             intent = ?p.classification.intent(),
             cancelled_reminders = cancelled,
@@ -594,21 +594,26 @@ impl App {
         Ok(applied)
     }
 
-    /// Records an opt-out or opt-in that a staff member took from the client by other
-    /// means (a phone call, a letter).
+    /// Records an opt-out or opt-in that the firm took from the client by other means (a
+    /// phone call, a letter): by staff member `user`, or through the firm's API when
+    /// `user` is `None`.
     pub async fn record_staff_consent(
         &self,
         firm: FirmId,
         number: &casewire_model::PhoneNumber,
         to: ConsentState,
-        user: casewire_model::UserId,
+        user: Option<casewire_model::UserId>,
         note: Option<String>,
     ) -> Result<Applied> {
         let now = self.now();
+        let method = match user {
+            Some(user) => ConsentMethod::Staff { user, note },
+            None => ConsentMethod::Api { note },
+        };
         let change = ConsentChange {
             to,
             at: now,
-            method: ConsentMethod::Staff { user, note },
+            method,
             raw_text: None,
             via_number: None,
         };

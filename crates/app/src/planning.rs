@@ -184,7 +184,7 @@ impl App {
             reminders: parse_offsets(&input.reminders)?,
         };
         let event = CaseEvent::new(EventId::new(0), case_id, draft)
-            .map_err(|e| AppError::invalid("event", e))?;
+            .map_err(|e| AppError::invalid(e.field(), e))?;
         let event = self
             .store
             .insert_event(firm, &event)
@@ -236,8 +236,8 @@ impl App {
                 None => current.reminders.clone(),
             },
         };
-        let mut event =
-            CaseEvent::new(event_id, case_id, draft).map_err(|e| AppError::invalid("event", e))?;
+        let mut event = CaseEvent::new(event_id, case_id, draft)
+            .map_err(|e| AppError::invalid(e.field(), e))?;
         event.cancelled = patch.cancelled.unwrap_or(current.cancelled);
         self.store
             .update_event(firm, &event)

@@ -269,7 +269,7 @@ impl App {
                 status: receipt.status,
             }),
             Err(error) => {
-                tracing::warn!(firm = %firm, message = %message_id, to = ?to, reason = error.reason_code(), code = ?error.code(), "provider refused a text");
+                tracing::warn!(firm = %firm, message_id = %message_id, to = ?to, reason = error.reason_code(), code = ?error.code(), "provider refused a text");
                 if error.action() == SendAction::MarkOptedOut {
                     self.record_provider_opt_out(firm, to, &error).await?;
                 }

@@ -74,6 +74,12 @@ pub enum ConsentMethod {
         /// What the client said, or why.
         note: Option<String>,
     },
+    /// Recorded through the firm's API (an API key acts for the firm, not for one staff
+    /// member), usually by the firm's own software.
+    Api {
+        /// What the client said, or why.
+        note: Option<String>,
+    },
     /// The provider refused a send because the number opted out (Twilio error 21610).
     ProviderReport {
         /// The provider's error code.
@@ -100,6 +106,10 @@ impl ConsentMethod {
                 user,
                 note: Some(note),
             } => format!("recorded by staff user {user}: {note}"),
+            ConsentMethod::Api { note: None } => String::from("recorded through the firm's API"),
+            ConsentMethod::Api { note: Some(note) } => {
+                format!("recorded through the firm's API: {note}")
+            }
             ConsentMethod::ProviderReport { code: 21610 } => {
                 String::from("the provider reported the number as opted out (error 21610)")
             }
@@ -525,6 +535,12 @@ mod tests {
                 },
                 r#"{"kind":"provider_keyword","opt_out_type":"STOP"}"#,
             ),
+            (
+                ConsentMethod::Api {
+                    note: Some("letter".into()),
+                },
+                r#"{"kind":"api","note":"letter"}"#,
+            ),
         ];
         for (method, json) in methods {
             assert_eq!(serde_json::to_string(&method).unwrap(), json);
@@ -551,6 +567,16 @@ mod tests {
                     note: Some("client called".into()),
                 },
                 "recorded by staff user 3: client called",
+            ),
+            (
+                ConsentMethod::Api {
+                    note: Some("client called".into()),
+                },
+                "recorded through the firm's API: client called",
+            ),
+            (
+                ConsentMethod::Api { note: None },
+                "recorded through the firm's API",
             ),
         ];
         for (method, want) in cases {

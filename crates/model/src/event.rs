@@ -284,6 +284,19 @@ pub enum EventError {
     },
 }
 
+impl EventError {
+    /// The field of the event the error is about: `title`, `location`, `ends_at` or
+    /// `reminders`.
+    pub fn field(&self) -> &'static str {
+        match self {
+            EventError::Title(_) => "title",
+            EventError::Location(_) => "location",
+            EventError::EndsBeforeStart => "ends_at",
+            EventError::DuplicateReminder(_) | EventError::TooManyReminders { .. } => "reminders",
+        }
+    }
+}
+
 /// The fields of an event as entered, before they are checked.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EventDraft<'a> {
@@ -434,6 +447,23 @@ mod tests {
             CaseEvent::new(EventId::new(1), CaseId::new(1), bad),
             Err(EventError::EndsBeforeStart)
         );
+    }
+
+    #[test]
+    fn errors_name_the_field_they_are_about() {
+        let day = Offset::new(1, OffsetUnit::Days).unwrap();
+        let check = |d: EventDraft<'_>| {
+            CaseEvent::new(EventId::new(1), CaseId::new(1), d)
+                .unwrap_err()
+                .field()
+        };
+        let mut untitled = draft(vec![]);
+        untitled.title = " ";
+        assert_eq!(check(untitled), "title");
+        assert_eq!(check(draft(vec![day, day])), "reminders");
+        let mut backwards = draft(vec![]);
+        backwards.ends_at = Some(backwards.starts_at);
+        assert_eq!(check(backwards), "ends_at");
     }
 
     proptest! {

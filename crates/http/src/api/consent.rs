@@ -2,7 +2,7 @@
 
 use axum::{Json, extract::State};
 use casewire_compliance::ConsentState;
-use casewire_model::{PhoneNumber, UserId};
+use casewire_model::PhoneNumber;
 use serde::Deserialize;
 use serde_json::Value;
 
@@ -59,10 +59,10 @@ pub(crate) async fn record(
     let number = number(&state, firm, &phone).await?;
     let to = ConsentState::parse(&body.state)
         .ok_or_else(|| ApiError::bad_request("state must be \"opted_out\" or \"subscribed\""))?;
-    // API keys act for the firm as a whole; user 0 stands for "the firm's API".
+    // API keys act for the firm as a whole, not for one staff member.
     state
         .app
-        .record_staff_consent(firm, &number, to, UserId::new(0), body.note)
+        .record_staff_consent(firm, &number, to, None, body.note)
         .await?;
     let record = state
         .app

@@ -761,7 +761,7 @@ pub(crate) async fn record_consent(
         .filter(|n| !n.is_empty());
     let result = state
         .app
-        .record_staff_consent(firm, &number, to, staff.user(), note)
+        .record_staff_consent(firm, &number, to, Some(staff.user()), note)
         .await;
     finish(
         &state,
