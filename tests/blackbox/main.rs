@@ -813,3 +813,93 @@ async fn console_texts_keep_working_across_restarts_and_beside_simulate_inbound(
     assert!(outbound.iter().all(|m| m["status"] == "sent"), "{thread}");
     support::stop(server).await;
 }
+
+/// A firm can turn default keywords off through the API (never STOP, START or HELP), and
+/// later changes to its own keywords keep them off until it says otherwise.
+#[tokio::test]
+async fn default_keywords_can_be_turned_off_and_back_on() {
+    let server = Server::start().await;
+    joint_case(&server).await;
+    let words = |firm: &Value, list: &str| -> Vec<String> {
+        firm["keywords"][list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w.as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let firm = server
+        .patch(
+            "/v1/firm",
+            &json!({"keywords": {"removed": ["cancel", "opt out"]}}),
+        )
+        .await
+        .expect(200);
+    assert_eq!(
+        words(&firm, "removed"),
+        ["CANCEL", "OPTOUT", "OPT OUT", "OPT-OUT"]
+    );
+    assert!(
+        !words(&firm, "opt_out").contains(&"CANCEL".to_owned()),
+        "{firm}"
+    );
+    assert!(
+        words(&firm, "opt_out").contains(&"STOP".to_owned()),
+        "{firm}"
+    );
+
+    // A bare CANCEL is no longer an opt-out keyword.
+    assert_eq!(server.text_in(ANA, "Cancel").await.status, 200);
+    let consent = server.get(&format!("/v1/consent/{ANA}")).await.expect(200);
+    assert_eq!(consent["state"], "subscribed", "{consent}");
+
+    // Changing the firm's own keywords keeps CANCEL off.
+    let firm = server
+        .patch("/v1/firm", &json!({"keywords": {"opt_out": ["BAJA"]}}))
+        .await
+        .expect(200);
+    assert!(
+        words(&firm, "opt_out").contains(&"BAJA".to_owned()),
+        "{firm}"
+    );
+    assert!(
+        words(&firm, "removed").contains(&"CANCEL".to_owned()),
+        "{firm}"
+    );
+
+    // STOP stays; a word that is not a default is not "removed"; nothing changes.
+    for (removed, field) in [
+        ("STOP", "keywords.removed[0]"),
+        ("BAJA", "keywords.removed[0]"),
+    ] {
+        let reply = server
+            .patch("/v1/firm", &json!({"keywords": {"removed": [removed]}}))
+            .await;
+        assert_eq!(reply.status, 422, "{removed}: {}", reply.body);
+        assert_eq!(
+            reply.json()["error"]["details"]["field"],
+            field,
+            "{}",
+            reply.body
+        );
+    }
+    let firm = server.get("/v1/firm").await.expect(200);
+    assert!(
+        words(&firm, "removed").contains(&"CANCEL".to_owned()),
+        "{firm}"
+    );
+
+    // Back on.
+    let firm = server
+        .patch(
+            "/v1/firm",
+            &json!({"keywords": {"opt_out": ["BAJA"], "removed": []}}),
+        )
+        .await
+        .expect(200);
+    assert!(words(&firm, "removed").is_empty(), "{firm}");
+    assert_eq!(server.text_in(ANA, "Cancel").await.status, 200);
+    let consent = server.get(&format!("/v1/consent/{ANA}")).await.expect(200);
+    assert_eq!(consent["state"], "opted_out", "{consent}");
+}

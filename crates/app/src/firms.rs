@@ -220,8 +220,12 @@ pub struct FirmPatch {
     pub reply_mode: Option<casewire_compliance::ReplyMode>,
     /// New reply templates (opt-out, opt-in, help); `None` keeps each.
     pub replies: [Option<String>; 3],
-    /// The firm's own keywords added to the defaults: opt-out, opt-in, help.
+    /// The firm's own keywords added to the defaults: opt-out, opt-in, help. `None`
+    /// keeps the current ones.
     pub extra_keywords: Option<[Vec<String>; 3]>,
+    /// The default keywords the firm turns off (any spelling; STOP, START and HELP
+    /// cannot be). `None` keeps the ones turned off now.
+    pub removed_keywords: Option<Vec<String>>,
     /// The per-event reminder template.
     pub event_template: Option<String>,
 }
@@ -229,7 +233,9 @@ pub struct FirmPatch {
 impl App {
     /// Changes a firm's settings. Everything is checked before anything is written.
     pub async fn update_firm(&self, firm: FirmId, patch: &FirmPatch) -> Result<FirmRecord> {
-        use casewire_compliance::{Intent, Keywords, QuietHours, ReplyTemplate};
+        use casewire_compliance::{
+            Intent, Keyword, KeywordError, Keywords, QuietHours, ReplyTemplate,
+        };
 
         let record = self.firm(firm).await?;
         let mut settings = record.settings.clone();
@@ -287,12 +293,46 @@ impl App {
                 *slot = ReplyTemplate::parse(text).map_err(|e| AppError::invalid(field, e))?;
             }
         }
-        if let Some(extra) = &patch.extra_keywords {
+        if patch.extra_keywords.is_some() || patch.removed_keywords.is_some() {
+            let current = &settings.keywords;
+            let extra: [Vec<String>; 3] = match &patch.extra_keywords {
+                Some(extra) => extra.clone(),
+                None => Intent::ALL.map(|intent| {
+                    current
+                        .added(intent)
+                        .iter()
+                        .map(|k| k.as_str().to_owned())
+                        .collect()
+                }),
+            };
+            let removed: Vec<String> = match &patch.removed_keywords {
+                Some(removed) => removed.clone(),
+                None => current
+                    .removed_defaults()
+                    .iter()
+                    .map(|k| k.as_str().to_owned())
+                    .collect(),
+            };
+            let defaults = Keywords::default();
             let mut keywords = Keywords::default();
-            for (intent, words) in [Intent::OptOut, Intent::OptIn, Intent::Help]
-                .into_iter()
-                .zip(extra)
-            {
+            for (i, word) in removed.iter().enumerate() {
+                let field = format!("keywords.removed[{i}]");
+                let keyword = Keyword::parse(word).map_err(|e| AppError::invalid(&field, e))?;
+                if defaults.intent_of(&keyword).is_none() {
+                    return Err(AppError::invalid(
+                        &field,
+                        format!(
+                            "{keyword} is not a default keyword; a keyword of the firm's own is removed by leaving it out of its list"
+                        ),
+                    ));
+                }
+                match keywords.remove(word) {
+                    // Already gone with another spelling of it (OPT OUT and OPTOUT).
+                    Ok(()) | Err(KeywordError::NotFound(_)) => {}
+                    Err(e) => return Err(AppError::invalid(&field, e)),
+                }
+            }
+            for (intent, words) in Intent::ALL.into_iter().zip(&extra) {
                 for (i, word) in words.iter().enumerate() {
                     keywords.add(intent, word).map_err(|e| {
                         AppError::invalid(format!("keywords.{}[{i}]", intent.as_str()), e)

@@ -365,6 +365,26 @@ impl Keywords {
         self.list(intent).iter()
     }
 
+    /// The keywords of one intent that are not among the defaults: the firm's own.
+    pub fn added(&self, intent: Intent) -> Vec<&Keyword> {
+        let defaults = Keywords::default();
+        self.list(intent)
+            .iter()
+            .filter(|k| defaults.intent_of(k).is_none())
+            .collect()
+    }
+
+    /// The default keywords this set no longer holds, every spelling listed (`OPT OUT`,
+    /// `OPTOUT` and `OPT-OUT` after removing `OPT OUT`).
+    pub fn removed_defaults(&self) -> Vec<Keyword> {
+        let defaults = Keywords::default();
+        Intent::ALL
+            .into_iter()
+            .flat_map(|intent| defaults.list(intent).clone())
+            .filter(|k| self.intent_of(k).is_none())
+            .collect()
+    }
+
     /// The intent a keyword belongs to (ignoring spaces and hyphens), if any.
     pub fn intent_of(&self, keyword: &Keyword) -> Option<Intent> {
         let compact = keyword.compact();
@@ -634,5 +654,31 @@ mod tests {
             let k = Keyword::parse(&input).unwrap();
             prop_assert_eq!(k.compact(), words.concat().to_uppercase());
         }
+    }
+
+    #[test]
+    fn additions_and_removed_defaults_are_told_apart() {
+        let mut keywords = Keywords::default();
+        keywords.add(Intent::OptOut, "baja").unwrap();
+        keywords.add(Intent::Help, "ayuda").unwrap();
+        keywords.remove("opt-out").unwrap();
+        keywords.remove("CANCEL").unwrap();
+        let added = |intent| -> Vec<String> {
+            keywords
+                .added(intent)
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect()
+        };
+        assert_eq!(added(Intent::OptOut), ["BAJA"]);
+        assert!(added(Intent::OptIn).is_empty());
+        assert_eq!(added(Intent::Help), ["AYUDA"]);
+        let removed: Vec<String> = keywords
+            .removed_defaults()
+            .iter()
+            .map(|k| k.as_str().to_owned())
+            .collect();
+        assert_eq!(removed, ["CANCEL", "OPTOUT", "OPT OUT", "OPT-OUT"]);
+        assert!(Keywords::default().removed_defaults().is_empty());
     }
 }

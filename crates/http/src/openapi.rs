@@ -138,7 +138,7 @@ pub(crate) fn spec() -> Value {
                     "texting_numbers": { "type": "array", "items": obj(&["number"], json!({ "number": s(), "class": { "enum": ["long_code", "toll_free", "short_code"] }, "rate": { "type": "number" } })) },
                     "quiet_hours": obj(&["start", "end"], json!({ "start": s(), "end": s() })),
                     "keyword_replies": obj(&[], json!({ "mode": { "enum": ["send", "suppress"] }, "opt_out": s(), "opt_in": s(), "help": s() })),
-                    "keywords": obj(&[], json!({ "opt_out": { "type": "array", "items": s() }, "opt_in": { "type": "array", "items": s() }, "help": { "type": "array", "items": s() } })),
+                    "keywords": obj(&[], json!({ "opt_out": { "type": "array", "items": s() }, "opt_in": { "type": "array", "items": s() }, "help": { "type": "array", "items": s() }, "removed": { "type": "array", "items": s() } })),
                     "event_template": s() }))), "200 The firm", &["400", "401", "409", "422"]),
             },
             "/v1/firm/recipes": {

@@ -48,6 +48,8 @@ pub(crate) struct KeywordsBody {
     opt_in: Vec<String>,
     #[serde(default)]
     help: Vec<String>,
+    /// Default keywords turned off; absent keeps the ones turned off now.
+    removed: Option<Vec<String>>,
 }
 
 #[derive(Deserialize)]
@@ -105,6 +107,13 @@ fn firm_view(r: &FirmRecord) -> Value {
             "opt_out": keywords(Intent::OptOut),
             "opt_in": keywords(Intent::OptIn),
             "help": keywords(Intent::Help),
+            "removed": r
+                .settings
+                .keywords
+                .removed_defaults()
+                .iter()
+                .map(|k| k.as_str().to_owned())
+                .collect::<Vec<_>>(),
         },
         "event_template": r.settings.event_template.as_str(),
     })
@@ -167,6 +176,7 @@ pub(crate) async fn update(
             Some(r) => [r.opt_out, r.opt_in, r.help],
             None => [None, None, None],
         },
+        removed_keywords: body.keywords.as_ref().and_then(|k| k.removed.clone()),
         extra_keywords: body.keywords.map(|k| [k.opt_out, k.opt_in, k.help]),
         event_template: body.event_template,
     };

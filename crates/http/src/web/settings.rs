@@ -35,24 +35,28 @@ const CLASSES: [NumberClass; 3] = [
     NumberClass::ShortCode,
 ];
 
-/// The firm's own keywords, beyond the defaults every firm has.
+/// The firm's own keywords, beyond the defaults.
 fn extra_keywords(record: &FirmRecord, intent: Intent) -> String {
-    let defaults = Keywords::default();
-    let default: Vec<&str> = defaults.iter(intent).map(|k| k.as_str()).collect();
     record
         .settings
         .keywords
-        .iter(intent)
+        .added(intent)
+        .iter()
         .map(|k| k.as_str())
-        .filter(|k| !default.contains(k))
         .collect::<Vec<_>>()
         .join(", ")
 }
 
-fn default_keywords(intent: Intent) -> String {
-    Keywords::default()
+/// The default keywords the firm has kept (all of them unless it turned some off
+/// through the API).
+fn default_keywords(record: &FirmRecord, intent: Intent) -> String {
+    let defaults = Keywords::default();
+    record
+        .settings
+        .keywords
         .iter(intent)
-        .map(|k| k.as_str().to_owned())
+        .filter(|k| defaults.intent_of(k).is_some())
+        .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -269,7 +273,7 @@ pub(crate) async fn page(State(state): State<AppState>, staff: Staff) -> Result<
                         (Intent::OptIn, "keywords_opt_in", "Extra opt-in keywords"),
                         (Intent::Help, "keywords_help", "Extra help keywords"),
                     ] {
-                        label for=(name) { (label) " (comma-separated; always: " (default_keywords(intent)) ")" }
+                        label for=(name) { (label) " (comma-separated; besides: " (default_keywords(&record, intent)) ")" }
                         input id=(name) name=(name) value=(extra_keywords(&record, intent));
                     }
                     button type="submit" { "Save replies" }
