@@ -80,13 +80,24 @@ fn parse_debtor(input: &DebtorInput, region: Region, field: &str) -> Result<NewD
             .map_err(|_| {
                 AppError::invalid(format!("{field}.time_zone"), "expected an IANA zone")
             })?,
-        phones: input
-            .phones
-            .iter()
-            .enumerate()
-            .map(|(i, p)| parse_phone(p, region, &format!("{field}.phones[{i}]")))
-            .collect::<Result<_>>()?,
+        phones: parse_phones(&input.phones, region, field)?,
     })
+}
+
+/// A debtor's phones, each number once.
+fn parse_phones(inputs: &[PhoneInput], region: Region, field: &str) -> Result<Vec<NewPhone>> {
+    let mut phones: Vec<NewPhone> = Vec::with_capacity(inputs.len());
+    for (i, input) in inputs.iter().enumerate() {
+        let phone = parse_phone(input, region, &format!("{field}.phones[{i}]"))?;
+        if phones.iter().any(|p| p.number == phone.number) {
+            return Err(AppError::invalid(
+                format!("{field}.phones[{i}].number"),
+                "this number is already among the debtor's phones",
+            ));
+        }
+        phones.push(phone);
+    }
+    Ok(phones)
 }
 
 pub(crate) fn parse_optional_email(

@@ -799,6 +799,32 @@ async fn an_invalid_phone_number_changes_nothing(store: &Store) {
         other => panic!("{other:?}"),
     }
     assert!(w.app.cases(w.firm, None, 50, 0).await.unwrap().is_empty());
+
+    // The same number twice on one debtor, however it is typed.
+    let mut twice = debtor("Maria", "312-555-0101");
+    twice.phones.push(PhoneInput {
+        number: "(312) 555-0101".into(),
+        kind: "home".into(),
+    });
+    let err = w
+        .app
+        .create_case(
+            w.firm,
+            &CaseInput {
+                number: "24-1".into(),
+                title: None,
+                debtors: vec![twice],
+                notification_email: None,
+                automatic_reminders: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    match err {
+        AppError::Invalid { field, .. } => assert_eq!(field, "debtors[0].phones[1].number"),
+        other => panic!("{other:?}"),
+    }
+    assert!(w.app.cases(w.firm, None, 50, 0).await.unwrap().is_empty());
 }
 
 async fn a_provider_opt_out_report_blocks_the_number(store: &Store) {

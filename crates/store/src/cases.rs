@@ -455,8 +455,9 @@ impl Store {
         let id: Option<i64> = on_pool!(self, pool => {
             sqlx::query_scalar(
                 "INSERT INTO phones (firm_id, case_id, debtor_id, number, kind)
-                 SELECT firm_id, case_id, id, $1, $2 FROM debtors
-                 WHERE firm_id = $3 AND case_id = $4 AND id = $5
+                 SELECT d.firm_id, d.case_id, d.id, $1, $2 FROM debtors d
+                 WHERE d.firm_id = $3 AND d.case_id = $4 AND d.id = $5
+                   AND NOT EXISTS (SELECT 1 FROM phones p WHERE p.debtor_id = d.id AND p.number = $1)
                  RETURNING id",
             )
             .bind(phone.number.as_e164())
@@ -467,7 +468,34 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        id.map(PhoneId::new).ok_or(StoreError::NotFound)
+        match id {
+            Some(id) => Ok(PhoneId::new(id)),
+            None => Err(self.phone_refusal(firm, case_id, debtor_id).await?),
+        }
+    }
+
+    /// Why a phone was not written for a debtor: the debtor is not on the firm's case,
+    /// or it already has that number.
+    async fn phone_refusal(
+        &self,
+        firm: FirmId,
+        case_id: CaseId,
+        debtor_id: DebtorId,
+    ) -> Result<StoreError> {
+        let exists: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT id FROM debtors WHERE firm_id = $1 AND case_id = $2 AND id = $3",
+            )
+            .bind(firm.get())
+            .bind(case_id.get())
+            .bind(debtor_id.get())
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(match exists {
+            Some(_) => StoreError::Conflict("the debtor already has this phone number"),
+            None => StoreError::NotFound,
+        })
     }
 
     /// Changes a phone's number and kind.
@@ -481,7 +509,10 @@ impl Store {
         let done = on_pool!(self, pool => {
             sqlx::query(
                 "UPDATE phones SET number = $1, kind = $2
-                 WHERE firm_id = $3 AND case_id = $4 AND id = $5",
+                 WHERE firm_id = $3 AND case_id = $4 AND id = $5
+                   AND NOT EXISTS (SELECT 1 FROM phones other
+                                   WHERE other.debtor_id = phones.debtor_id
+                                     AND other.number = $1 AND other.id <> phones.id)",
             )
             .bind(phone.number.as_e164())
             .bind(phone.kind.as_str())
@@ -492,7 +523,21 @@ impl Store {
             .await?
             .rows_affected()
         });
-        found(done)
+        if done > 0 {
+            return Ok(());
+        }
+        let exists: Option<i64> = on_pool!(self, pool => {
+            sqlx::query_scalar("SELECT id FROM phones WHERE firm_id = $1 AND case_id = $2 AND id = $3")
+                .bind(firm.get())
+                .bind(case_id.get())
+                .bind(phone_id.get())
+                .fetch_optional(pool)
+                .await?
+        });
+        Err(match exists {
+            Some(_) => StoreError::Conflict("the debtor already has this phone number"),
+            None => StoreError::NotFound,
+        })
     }
 
     /// Removes a phone.

@@ -425,6 +425,54 @@ async fn phones_are_added_edited_and_removed(store: &Store) {
     assert_eq!(phones.len(), 2);
     assert_eq!(phones[1].number, number("312-555-0151"));
     assert_eq!(phones[1].kind, PhoneKind::Mobile);
+    // A debtor's numbers are distinct: adding or editing into a duplicate is a conflict
+    // and changes nothing; editing a phone's kind alone is not a duplicate.
+    let first = phones[0].number.clone();
+    assert!(matches!(
+        store
+            .add_phone(
+                firm_id,
+                case_id,
+                luis,
+                &NewPhone {
+                    number: number("312-555-0151"),
+                    kind: PhoneKind::Home,
+                },
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert!(matches!(
+        store
+            .update_phone(
+                firm_id,
+                case_id,
+                id,
+                &NewPhone {
+                    number: first,
+                    kind: PhoneKind::Mobile,
+                },
+            )
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    store
+        .update_phone(
+            firm_id,
+            case_id,
+            id,
+            &NewPhone {
+                number: number("312-555-0151"),
+                kind: PhoneKind::Work,
+            },
+        )
+        .await
+        .unwrap();
+    let c = store.case(firm_id, case_id).await.unwrap();
+    let phones = &c.debtors.get(luis).unwrap().phones;
+    assert_eq!(phones.len(), 2);
+    assert_eq!(phones[1].number, number("312-555-0151"));
+    assert_eq!(phones[1].kind, PhoneKind::Work);
     store.remove_phone(firm_id, case_id, id).await.unwrap();
     assert!(matches!(
         store.remove_phone(firm_id, case_id, id).await,
