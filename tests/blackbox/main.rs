@@ -829,6 +829,10 @@ async fn default_keywords_can_be_turned_off_and_back_on() {
             .collect()
     };
 
+    server
+        .patch("/v1/firm", &json!({"keywords": {"opt_out": ["ALTO"]}}))
+        .await
+        .expect(200);
     let firm = server
         .patch(
             "/v1/firm",
@@ -836,6 +840,11 @@ async fn default_keywords_can_be_turned_off_and_back_on() {
         )
         .await
         .expect(200);
+    // The firm's own keywords stay when only `removed` is given.
+    assert!(
+        words(&firm, "opt_out").contains(&"ALTO".to_owned()),
+        "{firm}"
+    );
     assert_eq!(
         words(&firm, "removed"),
         ["CANCEL", "OPTOUT", "OPT OUT", "OPT-OUT"]
@@ -868,15 +877,20 @@ async fn default_keywords_can_be_turned_off_and_back_on() {
         "{firm}"
     );
 
-    // STOP stays; a word that is not a default is not "removed"; nothing changes.
-    for (removed, field) in [
-        ("STOP", "keywords.removed[0]"),
-        ("BAJA", "keywords.removed[0]"),
+    // STOP stays; a word that is not a default is not "removed"; a word cannot be both
+    // added and removed; nothing changes.
+    for (keywords, field) in [
+        (json!({"removed": ["STOP"]}), "keywords.removed[0]"),
+        (json!({"removed": ["BAJA"]}), "keywords.removed[0]"),
+        (
+            json!({"opt_out": ["CANCEL"], "removed": ["CANCEL"]}),
+            "keywords.opt_out[0]",
+        ),
     ] {
         let reply = server
-            .patch("/v1/firm", &json!({"keywords": {"removed": [removed]}}))
+            .patch("/v1/firm", &json!({ "keywords": keywords }))
             .await;
-        assert_eq!(reply.status, 422, "{removed}: {}", reply.body);
+        assert_eq!(reply.status, 422, "{keywords}: {}", reply.body);
         assert_eq!(
             reply.json()["error"]["details"]["field"],
             field,

@@ -220,7 +220,7 @@ async fn serve(
                     metrics.record_worker_step(r, e)
                 })
                 .await;
-            tracing::info!(?totals, "in-process worker finished");
+            tracing::info!(totals = %totals, "in-process worker finished");
         })
     });
     if worker.is_some() {

@@ -104,7 +104,7 @@ async fn run(cli: Cli) -> Result<()> {
     let _ = stop_tx.send(true);
     let totals = worker.await.context("the worker task failed")?;
     let _ = http.await;
-    tracing::info!(?totals, "worker stopped");
+    tracing::info!(totals = %totals, "worker stopped");
     app.store().close().await;
     Ok(())
 }

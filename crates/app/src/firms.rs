@@ -220,9 +220,9 @@ pub struct FirmPatch {
     pub reply_mode: Option<casewire_compliance::ReplyMode>,
     /// New reply templates (opt-out, opt-in, help); `None` keeps each.
     pub replies: [Option<String>; 3],
-    /// The firm's own keywords added to the defaults: opt-out, opt-in, help. `None`
-    /// keeps the current ones.
-    pub extra_keywords: Option<[Vec<String>; 3]>,
+    /// The firm's own keywords added to the defaults: opt-out, opt-in, help, each
+    /// replacing that intent's current ones; `None` keeps them.
+    pub extra_keywords: [Option<Vec<String>>; 3],
     /// The default keywords the firm turns off (any spelling; STOP, START and HELP
     /// cannot be). `None` keeps the ones turned off now.
     pub removed_keywords: Option<Vec<String>>,
@@ -293,18 +293,23 @@ impl App {
                 *slot = ReplyTemplate::parse(text).map_err(|e| AppError::invalid(field, e))?;
             }
         }
-        if patch.extra_keywords.is_some() || patch.removed_keywords.is_some() {
+        if patch.extra_keywords.iter().any(Option::is_some) || patch.removed_keywords.is_some() {
             let current = &settings.keywords;
-            let extra: [Vec<String>; 3] = match &patch.extra_keywords {
-                Some(extra) => extra.clone(),
-                None => Intent::ALL.map(|intent| {
-                    current
+            let mut extra: [Vec<String>; 3] = Default::default();
+            for ((intent, given), slot) in Intent::ALL
+                .into_iter()
+                .zip(&patch.extra_keywords)
+                .zip(&mut extra)
+            {
+                *slot = match given {
+                    Some(words) => words.clone(),
+                    None => current
                         .added(intent)
                         .iter()
                         .map(|k| k.as_str().to_owned())
-                        .collect()
-                }),
-            };
+                        .collect(),
+                };
+            }
             let removed: Vec<String> = match &patch.removed_keywords {
                 Some(removed) => removed.clone(),
                 None => current
@@ -332,11 +337,21 @@ impl App {
                     Err(e) => return Err(AppError::invalid(&field, e)),
                 }
             }
+            let turned_off = keywords.removed_defaults();
             for (intent, words) in Intent::ALL.into_iter().zip(&extra) {
                 for (i, word) in words.iter().enumerate() {
-                    keywords.add(intent, word).map_err(|e| {
-                        AppError::invalid(format!("keywords.{}[{i}]", intent.as_str()), e)
-                    })?;
+                    let field = || format!("keywords.{}[{i}]", intent.as_str());
+                    let keyword =
+                        Keyword::parse(word).map_err(|e| AppError::invalid(field(), e))?;
+                    if turned_off.iter().any(|k| k.compact() == keyword.compact()) {
+                        return Err(AppError::invalid(
+                            field(),
+                            format!("{keyword} is also listed in keywords.removed"),
+                        ));
+                    }
+                    keywords
+                        .add(intent, word)
+                        .map_err(|e| AppError::invalid(field(), e))?;
                 }
             }
             settings.keywords = keywords;

@@ -455,8 +455,10 @@ impl App {
         tracing::info!(
             firm = %firm,
             message_id = %message_id,
-            case = ?p.matched.map(|(c, _)| c),
-            intent = ?p.classification.intent(),
+            case = %p
+                .matched
+                .map_or_else(|| "unmatched".to_owned(), |(c, _)| c.to_string()),
+            intent = p.classification.intent().map_or("none", Intent::as_str),
             cancelled_reminders = cancelled,
             "inbound text stored"
         );

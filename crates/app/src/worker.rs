@@ -36,6 +36,33 @@ pub struct WorkerTotals {
     pub errors: u64,
 }
 
+/// One line for a log: `reminders 12 sent, 3 deferred (1 rate-limited), 0 skipped, …;
+/// emails 4 sent, …; 0 failed steps`.
+impl std::fmt::Display for WorkerTotals {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let r = &self.reminders;
+        let e = &self.emails;
+        write!(
+            f,
+            "reminders {} sent, {} deferred ({} rate-limited), {} skipped, {} cancelled, \
+             {} to retry, {} failed, {} lost to other workers; \
+             emails {} sent, {} to retry, {} failed; {} failed steps",
+            r.sent,
+            r.deferred,
+            r.rate_limited,
+            r.skipped,
+            r.cancelled,
+            r.retried,
+            r.failed,
+            r.lost,
+            e.sent,
+            e.retried,
+            e.failed,
+            self.errors
+        )
+    }
+}
+
 impl WorkerTotals {
     fn add(&mut self, r: &ReminderRun, e: &EmailRun) {
         let t = &mut self.reminders;
@@ -104,5 +131,26 @@ impl App {
             }
         }
         totals
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn totals_read_as_one_line() {
+        let mut totals = WorkerTotals::default();
+        totals.reminders.sent = 12;
+        totals.reminders.deferred = 3;
+        totals.reminders.rate_limited = 1;
+        totals.emails.sent = 4;
+        totals.errors = 2;
+        assert_eq!(
+            totals.to_string(),
+            "reminders 12 sent, 3 deferred (1 rate-limited), 0 skipped, 0 cancelled, \
+             0 to retry, 0 failed, 0 lost to other workers; \
+             emails 4 sent, 0 to retry, 0 failed; 2 failed steps"
+        );
     }
 }

@@ -53,7 +53,11 @@ struct QuietHoursRepr {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
 pub enum QuietHoursError {
     /// The window does not run forward within one day.
-    #[error("texting hours must start before they end, got {start} to {end}")]
+    #[error(
+        "texting hours must start before they end (they are the hours texts may land, not the quiet ones), got {} to {}",
+        start.format("%H:%M"),
+        end.format("%H:%M")
+    )]
     Backwards {
         /// The start given.
         start: NaiveTime,
@@ -62,7 +66,9 @@ pub enum QuietHoursError {
     },
     /// The window starts before 08:00 or ends after 21:00.
     #[error(
-        "texting hours may not be wider than 08:00 to 21:00 at the client's location (the federal limit), got {start} to {end}"
+        "texting hours may not be wider than 08:00 to 21:00 at the client's location (the federal limit), got {} to {}",
+        start.format("%H:%M"),
+        end.format("%H:%M")
     )]
     WiderThanAllowed {
         /// The start given.
@@ -575,6 +581,11 @@ mod tests {
         }
         assert!(QuietHours::new(t(8, 0), t(21, 0)).is_ok());
         assert!(QuietHours::new(t(9, 0), t(20, 0)).is_ok());
+        assert_eq!(
+            QuietHours::new(t(7, 0), t(22, 0)).unwrap_err().to_string(),
+            "texting hours may not be wider than 08:00 to 21:00 at the client's location \
+             (the federal limit), got 07:00 to 22:00"
+        );
         assert!(
             serde_json::from_str::<QuietHours>(r#"{"start":"07:00:00","end":"22:00:00"}"#).is_err()
         );

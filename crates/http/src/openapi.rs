@@ -102,10 +102,10 @@ pub(crate) fn spec() -> Value {
                 "patch": op("Open or close a case", Some(obj(&["status"], json!({ "status": { "enum": ["open", "closed"] } }))), "200 The case", auth),
             },
             "/v1/cases/{case_id}/debtors/{debtor_id}/phones": {
-                "post": op("Add a phone to a debtor", Some(phone_body()), "201 The case", auth),
+                "post": op("Add a phone to a debtor (409 when the debtor already has the number)", Some(phone_body()), "201 The case", &["401", "404", "409", "422"]),
             },
             "/v1/cases/{case_id}/phones/{phone_id}": {
-                "patch": op("Change a phone's number or type", Some(phone_body()), "200 The case", auth),
+                "patch": op("Change a phone's number and type together (409 when the debtor already has the number)", Some(phone_body()), "200 The case", &["401", "404", "409", "422"]),
                 "delete": op("Remove a phone", None, "204 Removed", auth),
             },
             "/v1/cases/{case_id}/messages": {

@@ -15,6 +15,12 @@
 //! assert_eq!(format!("{number:?}"), "PhoneNumber(+*******0134)");
 //! ```
 
+/// The date and time library the crates' APIs take and return (`DateTime<Utc>`,
+/// `NaiveTime`), re-exported so an embedding application uses the same version.
+pub use chrono;
+/// The time-zone database the crates' APIs take (`Tz`), re-exported for the same reason.
+pub use chrono_tz;
+
 mod case;
 mod email;
 mod event;

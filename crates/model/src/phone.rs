@@ -248,6 +248,8 @@ impl From<PhoneNumber> for String {
     }
 }
 
+/// Reads a number as [`PhoneNumber::parse`] does with [`Region::US`]: numbers without a
+/// country code are North American. Use [`PhoneNumber::parse`] to give another region.
 impl FromStr for PhoneNumber {
     type Err = PhoneNumberError;
 

@@ -54,7 +54,7 @@ impl Mailer for FileMailer {
                 ))
             })?;
         tracing::info!(
-            message_id = %email.message_id,
+            email_message_id = %email.message_id,
             path = %path.display(),
             "notification email written"
         );

@@ -42,12 +42,9 @@ pub(crate) struct RepliesBody {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct KeywordsBody {
-    #[serde(default)]
-    opt_out: Vec<String>,
-    #[serde(default)]
-    opt_in: Vec<String>,
-    #[serde(default)]
-    help: Vec<String>,
+    opt_out: Option<Vec<String>>,
+    opt_in: Option<Vec<String>>,
+    help: Option<Vec<String>>,
     /// Default keywords turned off; absent keeps the ones turned off now.
     removed: Option<Vec<String>>,
 }
@@ -177,7 +174,9 @@ pub(crate) async fn update(
             None => [None, None, None],
         },
         removed_keywords: body.keywords.as_ref().and_then(|k| k.removed.clone()),
-        extra_keywords: body.keywords.map(|k| [k.opt_out, k.opt_in, k.help]),
+        extra_keywords: body
+            .keywords
+            .map_or([None, None, None], |k| [k.opt_out, k.opt_in, k.help]),
         event_template: body.event_template,
     };
     Ok(Json(firm_view(&state.app.update_firm(firm, &patch).await?)))

@@ -28,8 +28,15 @@ const KINDS: [&str; 5] = [
     "Deadline",
     "Office Appointment",
 ];
-/// How many reminder rows the form has.
+/// How many empty reminder rows a new event's form has; an event's form has a row for
+/// each of its reminders and one more, up to the most an event may have.
 const REMINDER_ROWS: usize = 2;
+
+/// The reminder rows of the form for `event`.
+fn reminder_rows(event: Option<&CaseEvent>) -> usize {
+    let kept = event.map_or(0, |e| e.reminders.len());
+    (kept + 1).clamp(REMINDER_ROWS, CaseEvent::MAX_REMINDERS)
+}
 
 fn unit_select(id: &str, name: &str, selected: Option<OffsetUnit>) -> Markup {
     let units = [
@@ -74,7 +81,7 @@ fn event_form(case_id: CaseId, event: Option<&CaseEvent>, zone: Tz, staff: &Staf
             }
             fieldset {
                 legend { "Text reminders before the event" }
-                @for row in 0..REMINDER_ROWS {
+                @for row in 0..reminder_rows(event) {
                     @let offset = event.and_then(|e| e.reminders.get(row)).copied();
                     div.reminder-row {
                         label.visually-hidden for=(id(&format!("amount-{row}"))) { "Reminder " (row + 1) ": how many" }
@@ -258,6 +265,12 @@ pub(crate) struct EventForm {
     reminder_unit_0: Option<String>,
     reminder_amount_1: Option<String>,
     reminder_unit_1: Option<String>,
+    reminder_amount_2: Option<String>,
+    reminder_unit_2: Option<String>,
+    reminder_amount_3: Option<String>,
+    reminder_unit_3: Option<String>,
+    reminder_amount_4: Option<String>,
+    reminder_unit_4: Option<String>,
 }
 
 impl EventForm {
@@ -277,6 +290,9 @@ impl EventForm {
         [
             (&self.reminder_amount_0, &self.reminder_unit_0),
             (&self.reminder_amount_1, &self.reminder_unit_1),
+            (&self.reminder_amount_2, &self.reminder_unit_2),
+            (&self.reminder_amount_3, &self.reminder_unit_3),
+            (&self.reminder_amount_4, &self.reminder_unit_4),
         ]
         .into_iter()
         .filter_map(|(amount, unit)| {
@@ -364,4 +380,39 @@ pub(crate) async fn cancel(
         "Event cancelled; its pending reminders were cancelled.",
     )
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use casewire_model::{EventDraft, EventKind, Offset};
+
+    fn event(days: &[u32]) -> CaseEvent {
+        let reminders = days
+            .iter()
+            .map(|d| Offset::new(*d, OffsetUnit::Days).unwrap())
+            .collect();
+        CaseEvent::new(
+            EventId::new(1),
+            CaseId::new(1),
+            EventDraft {
+                title: "Meeting of creditors",
+                kind: EventKind::parse("341 Meeting").unwrap(),
+                starts_at: "2026-03-10T14:00:00Z".parse().unwrap(),
+                ends_at: None,
+                time_zone: chrono_tz::America::Chicago,
+                location: None,
+                reminders,
+            },
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn the_form_shows_every_reminder_of_an_event_and_room_for_one_more() {
+        assert_eq!(reminder_rows(None), 2);
+        assert_eq!(reminder_rows(Some(&event(&[]))), 2);
+        assert_eq!(reminder_rows(Some(&event(&[3, 2, 1]))), 4);
+        assert_eq!(reminder_rows(Some(&event(&[5, 4, 3, 2, 1]))), 5);
+    }
 }

@@ -435,11 +435,11 @@ pub(crate) async fn replies(
             _ => None,
         },
         replies: [form.opt_out, form.opt_in, form.help],
-        extra_keywords: Some([
-            words(&form.keywords_opt_out),
-            words(&form.keywords_opt_in),
-            words(&form.keywords_help),
-        ]),
+        extra_keywords: [
+            Some(words(&form.keywords_opt_out)),
+            Some(words(&form.keywords_opt_in)),
+            Some(words(&form.keywords_help)),
+        ],
         ..FirmPatch::default()
     };
     save(&state, &staff, patch, "Keyword replies saved.").await
