@@ -246,10 +246,12 @@ async fn serve(
         })
         .await
         .context("serving HTTP")?;
-    tracing::info!("shutting down: finishing the worker's batch in hand");
     let _ = stop_tx.send(true);
     if let Some(worker) = worker {
+        tracing::info!("shutting down: finishing the worker's batch in hand");
         let _ = worker.await;
+    } else {
+        tracing::info!("shutting down");
     }
     // Every webhook has been answered, so the inbound pipeline has no batch left; it
     // stops as soon as the last handle is gone.

@@ -305,6 +305,21 @@ const VARIABLES: &[(&str, &[&str], Kind)] = &[
     ),
     ("CASEWIRE_WORKER_IDLE_MS", &["worker", "idle_ms"], Kind::Int),
     (
+        "CASEWIRE_WORKER_MAX_ATTEMPTS",
+        &["worker", "max_attempts"],
+        Kind::Int,
+    ),
+    (
+        "CASEWIRE_WORKER_RETRY_BASE_SECS",
+        &["worker", "retry_base_secs"],
+        Kind::Int,
+    ),
+    (
+        "CASEWIRE_WORKER_RETRY_UNCERTAIN",
+        &["worker", "retry_uncertain"],
+        Kind::Bool,
+    ),
+    (
         "CASEWIRE_WORKER_RATE_LIMITS",
         &["worker", "rate_limits"],
         Kind::Bool,
@@ -604,6 +619,24 @@ mod tests {
         assert!(!c.worker.enabled);
         assert_eq!(c.email.smtp.as_ref().unwrap().port, 2525);
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn every_worker_setting_has_a_variable() {
+        let c = Config::load(
+            None,
+            env(&[
+                ("CASEWIRE_WORKER_MAX_ATTEMPTS", "3"),
+                ("CASEWIRE_WORKER_RETRY_BASE_SECS", "7"),
+                ("CASEWIRE_WORKER_RETRY_UNCERTAIN", "true"),
+                ("CASEWIRE_WORKER_METRICS_LISTEN", "127.0.0.1:9092"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(c.worker.max_attempts, 3);
+        assert_eq!(c.worker.retry_base_secs, 7);
+        assert!(c.worker.retry_uncertain);
+        assert_eq!(c.worker.metrics_listen.port(), 9092);
     }
 
     #[test]
