@@ -468,21 +468,10 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        match id {
-            Some(id) => Ok(PhoneId::new(id)),
-            None => Err(self.phone_refusal(firm, case_id, debtor_id).await?),
+        if let Some(id) = id {
+            return Ok(PhoneId::new(id));
         }
-    }
-
-    /// Why a phone was not written for a debtor: the debtor is not on the firm's case,
-    /// or it already has that number.
-    async fn phone_refusal(
-        &self,
-        firm: FirmId,
-        case_id: CaseId,
-        debtor_id: DebtorId,
-    ) -> Result<StoreError> {
-        let exists: Option<i64> = on_pool!(self, pool => {
+        let debtor: Option<i64> = on_pool!(self, pool => {
             sqlx::query_scalar(
                 "SELECT id FROM debtors WHERE firm_id = $1 AND case_id = $2 AND id = $3",
             )
@@ -492,10 +481,7 @@ impl Store {
             .fetch_optional(pool)
             .await?
         });
-        Ok(match exists {
-            Some(_) => StoreError::Conflict("the debtor already has this phone number"),
-            None => StoreError::NotFound,
-        })
+        Err(phone_refusal(debtor))
     }
 
     /// Changes a phone's number and kind.
@@ -526,7 +512,7 @@ impl Store {
         if done > 0 {
             return Ok(());
         }
-        let exists: Option<i64> = on_pool!(self, pool => {
+        let phone: Option<i64> = on_pool!(self, pool => {
             sqlx::query_scalar("SELECT id FROM phones WHERE firm_id = $1 AND case_id = $2 AND id = $3")
                 .bind(firm.get())
                 .bind(case_id.get())
@@ -534,10 +520,7 @@ impl Store {
                 .fetch_optional(pool)
                 .await?
         });
-        Err(match exists {
-            Some(_) => StoreError::Conflict("the debtor already has this phone number"),
-            None => StoreError::NotFound,
-        })
+        Err(phone_refusal(phone))
     }
 
     /// Removes a phone.
@@ -665,5 +648,15 @@ impl Store {
             }
         }
         Ok(out)
+    }
+}
+
+/// Why a phone write that checks for a duplicate number changed nothing: the row it
+/// names (the debtor, or the phone being edited) was found, so the debtor already has
+/// the number; or it was not.
+fn phone_refusal(named_row: Option<i64>) -> StoreError {
+    match named_row {
+        Some(_) => StoreError::Conflict("the debtor already has this phone number"),
+        None => StoreError::NotFound,
     }
 }

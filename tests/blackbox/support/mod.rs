@@ -90,14 +90,19 @@ pub(crate) async fn serve(env: &[(String, String)]) -> (Child, String) {
     (child, base)
 }
 
-/// Stops a server with SIGTERM and waits for it to exit; panics unless it exits cleanly.
-pub(crate) async fn stop(mut child: Child) {
-    let pid = child.id().expect("the server is still running");
+/// Sends SIGTERM to a running process.
+fn sigterm(child: &Child) {
+    let pid = child.id().expect("the process is still running");
     let kill = std::process::Command::new("kill")
         .args(["-TERM", &pid.to_string()])
         .status()
         .expect("`kill` runs");
     assert!(kill.success(), "kill -TERM {pid} failed");
+}
+
+/// Stops a server with SIGTERM and waits for it to exit; panics unless it exits cleanly.
+pub(crate) async fn stop(mut child: Child) {
+    sigterm(&child);
     let status = tokio::time::timeout(STARTUP, child.wait())
         .await
         .expect("casewire-server stops on SIGTERM")
@@ -456,12 +461,7 @@ impl Server {
     /// Sends SIGTERM and waits for the process to exit; returns how it exited and what
     /// it wrote on stderr.
     pub(crate) async fn terminate(mut self) -> (ExitStatus, String) {
-        let pid = self.child.id().expect("the server is still running");
-        let kill = std::process::Command::new("kill")
-            .args(["-TERM", &pid.to_string()])
-            .status()
-            .expect("`kill` runs");
-        assert!(kill.success(), "kill -TERM {pid} failed");
+        sigterm(&self.child);
         match tokio::time::timeout(STARTUP, self.child.wait()).await {
             Ok(status) => (status.expect("the server's exit status"), self.stderr()),
             Err(_) => panic!(
